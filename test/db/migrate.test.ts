@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DriftDb } from '../../src/db/client';
+import { checkDuckDbCompatible, migrate } from '../../src/db/migrate';
+import { MIGRATIONS_DIR } from '../../src/paths';
+import { tempDir } from '../helpers/tmp';
+
+describe('migrations', () => {
+  const dir = tempDir();
+
+  it('applies the real migrations folder once, then is a no-op', async () => {
+    const db = await DriftDb.open(path.join(dir, 'm.duckdb'));
+    try {
+      const first = await migrate(db);
+      expect(first.applied.length).toBeGreaterThan(0);
+      const tables = (await db.query('SELECT table_name FROM information_schema.tables ORDER BY 1')).map((r) => r.table_name);
+      expect(tables).toEqual(
+        expect.arrayContaining(['labs', 'datasets', 'runs', 'stages', 'topics', 'prompts', 'observations', 'prompt_means', 'checkpoint_values', 'meta']),
+      );
+      const second = await migrate(db);
+      expect(second.applied).toEqual([]);
+      expect(second.alreadyApplied).toBe(first.applied.length);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses Postgres-only DDL before running anything', () => {
+    expect(() => checkDuckDbCompatible('x', ['CREATE INDEX "a" ON "t" USING btree ("c")'])).toThrow(/USING btree/);
+    expect(() => checkDuckDbCompatible('x', ['CREATE TABLE "t" ("id" serial PRIMARY KEY)'])).toThrow(/serial/);
+  });
+
+  it('every generated migration is runnable by DuckDB', () => {
+    for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((n) => n.endsWith('.sql'))) {
+      const text = fs.readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8');
+      expect(() => checkDuckDbCompatible(f, text.split('--> statement-breakpoint'))).not.toThrow();
+    }
+  });
+
+  it('closes cleanly so the file can be reopened', async () => {
+    const file = path.join(dir, 'reopen.duckdb');
+    const a = await DriftDb.open(file);
+    await migrate(a);
+    await a.close();
+    const b = await DriftDb.open(file);
+    expect((await migrate(b)).applied).toEqual([]);
+    await b.close();
+  });
+});
