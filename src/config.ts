@@ -1,0 +1,27 @@
+/** Configuration, read once from the environment, validated, with defaults. See .env.example. */
+import path from 'node:path';
+import { z } from 'zod';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DRIFT_DB: z.string().min(1).default('./data/drift.duckdb'),
+  DRIFT_READ_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
+  DRIFT_MEMORY_LIMIT: z.string().optional(),
+  DRIFT_THREADS: z.coerce.number().int().min(1).optional(),
+  DRIFT_SEED_DEMO: z.enum(['true', 'false']).default('true'),
+  DRIFT_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(20000),
+  DRIFT_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
+  DRIFT_LOG_QUERIES: z.enum(['true', 'false']).default('false'),
+});
+
+export type Config = z.infer<typeof schema> & { dbPath: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, dbPath: path.resolve(parsed.data.DRIFT_DB) };
+}

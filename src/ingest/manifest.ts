@@ -1,0 +1,242 @@
+/**
+ * drift-trace/v1 manifest: parsing, validation and normalisation (aliases applied). Every
+ * problem is reported against manifest.json with the JSON path of the field.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { STAGE_KINDS, STANCES, type StageKind, type Stance } from '../domain';
+import { BundleError, type Problem } from './errors';
+
+export const FORMAT = 'drift-trace/v1';
+export const KEY_COLUMNS = ['run_id', 'stage', 'step', 'topic', 'prompt_id', 'generation'] as const;
+export const PROB_COLUMNS = ['p_support', 'p_neutral', 'p_oppose'] as const;
+export const CANONICAL_COLUMNS = [...KEY_COLUMNS, ...PROB_COLUMNS, 'stance'] as const;
+export type CanonicalColumn = (typeof CANONICAL_COLUMNS)[number];
+export const FILE_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
+const columnMap = z.record(z.string(), z.enum(CANONICAL_COLUMNS, { message: `must be one of ${CANONICAL_COLUMNS.join(', ')}` }));
+const aliasMap = z.record(z.string(), nonEmpty);
+
+const stageSchema = z.looseObject({
+  name: nonEmpty,
+  kind: z.enum(STAGE_KINDS, { message: `must be one of ${STAGE_KINDS.join(', ')}` }),
+  algorithm: nonEmpty.optional(),
+  dataset: nonEmpty.optional(),
+  totalSteps: z.number().int('must be an integer').min(0, 'must be >= 0').optional(),
+  hyperparameters: z.record(z.string(), z.unknown()).optional(),
+});
+
+const runSchema = z.looseObject({
+  id: nonEmpty,
+  model: nonEmpty,
+  seed: z.number().int('must be an integer').optional(),
+  stages: z.array(stageSchema).min(1, 'a run needs at least one stage'),
+});
+
+const manifestSchema = z.looseObject({
+  format: z.literal(FORMAT, { message: `must be "${FORMAT}"` }),
+  dataset: z.looseObject({
+    name: nonEmpty,
+    lab: nonEmpty,
+    version: z.union([nonEmpty, z.number().transform(String)]),
+    description: z.string().optional(),
+    license: z.string().optional(),
+    promptSet: z.string().optional(),
+    judge: z.string().optional(),
+    visibility: z.enum(['public', 'private', 'internal'], { message: 'must be public, private or internal' }).optional(),
+  }),
+  runs: z.array(runSchema).min(1, 'a bundle needs at least one run'),
+  files: z
+    .array(
+      z.object({
+        path: nonEmpty,
+        format: z.enum(FILE_FORMATS, { message: `must be one of ${FILE_FORMATS.join(', ')}` }).optional(),
+        columns: columnMap.optional(),
+        delimiter: z.string().length(1).optional(),
+      }),
+    )
+    .min(1, 'a bundle needs at least one observation file'),
+  columns: columnMap.optional(),
+  stanceLabels: z.record(z.string(), z.enum(STANCES, { message: `must be one of ${STANCES.join(', ')}` })).optional(),
+  aliases: z
+    .object({ model: aliasMap.optional(), algorithm: aliasMap.optional(), dataset: aliasMap.optional() })
+    .optional(),
+});
+
+export type RawManifest = z.infer<typeof manifestSchema>;
+
+export interface StageSpec {
+  name: string;
+  kind: StageKind;
+  algorithm: string | null;
+  dataset: string | null;
+  totalSteps: number | null;
+  hyperparameters: Record<string, unknown> | null;
+}
+
+export interface RunSpec {
+  key: string;
+  model: string;
+  seed: number | null;
+  metadata: Record<string, unknown>;
+  stages: StageSpec[];
+}
+
+export interface FileSpec {
+  /** As written in the manifest (used in messages). */
+  path: string;
+  absPath: string;
+  format: FileFormat;
+  /** canonical column -> column name in the file */
+  columns: Partial<Record<CanonicalColumn, string>>;
+  delimiter?: string;
+}
+
+export interface Manifest {
+  dataset: {
+    name: string;
+    lab: string;
+    version: string;
+    description: string | null;
+    license: string | null;
+    promptSet: string | null;
+    judge: string | null;
+    visibility: string;
+  };
+  runs: RunSpec[];
+  files: FileSpec[];
+  stanceLabels: Record<string, Stance>;
+  raw: unknown;
+}
+
+const MANIFEST = 'manifest.json';
+
+function inferFormat(p: string): FileFormat | undefined {
+  const ext = path.extname(p).toLowerCase();
+  if (ext === '.csv' || ext === '.tsv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  if (ext === '.parquet') return 'parquet';
+  return undefined;
+}
+
+function jsonPath(p: readonly PropertyKey[]): string {
+  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+}
+
+/** Reads and validates <dir>/manifest.json; throws BundleError listing every problem found. */
+export function readManifest(dir: string): Manifest {
+  const bundleDir = path.resolve(dir);
+  if (!fs.existsSync(bundleDir) || !fs.statSync(bundleDir).isDirectory()) {
+    throw new BundleError([{ file: dir, message: 'is not a directory; pass the bundle folder that holds manifest.json' }]);
+  }
+  const manifestPath = path.join(bundleDir, MANIFEST);
+  if (!fs.existsSync(manifestPath)) {
+    throw new BundleError([{ file: MANIFEST, message: `not found in ${bundleDir}` }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  } catch (err) {
+    throw new BundleError([{ file: MANIFEST, message: `is not valid JSON: ${(err as Error).message}` }]);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new BundleError(
+      parsed.error.issues.map((i) => ({ file: MANIFEST, field: jsonPath(i.path) || undefined, message: i.message })),
+    );
+  }
+  const m = parsed.data;
+  const problems: Problem[] = [];
+  const alias = (kind: 'model' | 'algorithm' | 'dataset', v: string | undefined): string | null =>
+    v === undefined ? null : (m.aliases?.[kind]?.[v] ?? v);
+
+  const seenRuns = new Map<string, number>();
+  const runs: RunSpec[] = m.runs.map((r, ri) => {
+    if (seenRuns.has(r.id)) {
+      problems.push({ file: MANIFEST, field: `runs[${ri}].id`, message: `duplicate run id "${r.id}" (also runs[${seenRuns.get(r.id)}])` });
+    }
+    seenRuns.set(r.id, ri);
+    const seenStages = new Set<string>();
+    const stages = r.stages.map((s, si) => {
+      if (seenStages.has(s.name)) {
+        problems.push({ file: MANIFEST, field: `runs[${ri}].stages[${si}].name`, message: `duplicate stage name "${s.name}" in run "${r.id}"` });
+      }
+      seenStages.add(s.name);
+      return {
+        name: s.name,
+        kind: s.kind,
+        algorithm: alias('algorithm', s.algorithm),
+        dataset: alias('dataset', s.dataset),
+        totalSteps: s.totalSteps ?? null,
+        hyperparameters: s.hyperparameters ?? null,
+      };
+    });
+    const { id, model, seed, stages: _stages, ...metadata } = r;
+    return { key: id, model: alias('model', model) as string, seed: seed ?? null, metadata, stages };
+  });
+
+  const seenFiles = new Set<string>();
+  const files: FileSpec[] = [];
+  m.files.forEach((f, fi) => {
+    const field = `files[${fi}].path`;
+    const abs = path.resolve(bundleDir, f.path);
+    const rel = path.relative(bundleDir, abs);
+    if (path.isAbsolute(f.path) || rel.startsWith('..') || path.isAbsolute(rel)) {
+      problems.push({ file: MANIFEST, field, message: `"${f.path}" is outside the bundle folder; list files by paths inside it` });
+      return;
+    }
+    if (!fs.existsSync(abs)) {
+      problems.push({ file: MANIFEST, field, message: `"${f.path}" is listed but not present in the bundle` });
+      return;
+    }
+    const real = fs.realpathSync(abs);
+    const realRel = path.relative(fs.realpathSync(bundleDir), real);
+    if (realRel.startsWith('..') || path.isAbsolute(realRel)) {
+      problems.push({ file: MANIFEST, field, message: `"${f.path}" links outside the bundle folder` });
+      return;
+    }
+    if (!fs.statSync(real).isFile()) {
+      problems.push({ file: MANIFEST, field, message: `"${f.path}" is not a file` });
+      return;
+    }
+    if (seenFiles.has(rel)) {
+      problems.push({ file: MANIFEST, field, message: `"${f.path}" is listed twice` });
+      return;
+    }
+    seenFiles.add(rel);
+    const format = f.format ?? inferFormat(f.path);
+    if (!format) {
+      problems.push({ file: MANIFEST, field: `files[${fi}].format`, message: `cannot tell the format of "${f.path}"; set format to csv, jsonl or parquet` });
+      return;
+    }
+    const map = { ...(m.columns ?? {}), ...(f.columns ?? {}) };
+    const columns: Partial<Record<CanonicalColumn, string>> = {};
+    for (const [fileCol, canonical] of Object.entries(map)) {
+      if (columns[canonical] && columns[canonical] !== fileCol && f.columns?.[fileCol] === undefined) continue;
+      columns[canonical] = fileCol;
+    }
+    files.push({ path: f.path, absPath: real, format, columns, delimiter: f.delimiter });
+  });
+
+  if (problems.length) throw new BundleError(problems);
+  const d = m.dataset;
+  return {
+    dataset: {
+      name: d.name,
+      lab: d.lab,
+      version: d.version,
+      description: d.description ?? null,
+      license: d.license ?? null,
+      promptSet: d.promptSet ?? null,
+      judge: d.judge ?? null,
+      visibility: d.visibility ?? 'public',
+    },
+    runs,
+    files,
+    stanceLabels: { ...(m.stanceLabels ?? {}) },
+    raw: json,
+  };
+}

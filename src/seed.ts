@@ -1,0 +1,26 @@
+/** Loads the deterministic demo bundle from seeds/ (generated into a temp folder, then ingested). */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeDemoBundle } from '../seeds/demo';
+import type { DriftDb } from './db/client';
+import { ingestBundle, type IngestResult } from './ingest/ingest';
+
+export async function loadDemo(
+  db: DriftDb,
+  opts: { keepIn?: string; progress?: (m: string) => void } = {},
+): Promise<IngestResult> {
+  const dir = opts.keepIn ? path.resolve(opts.keepIn) : fs.mkdtempSync(path.join(os.tmpdir(), 'driftql-demo-'));
+  try {
+    writeDemoBundle(dir);
+    return await ingestBundle(db, dir, { progress: opts.progress });
+  } finally {
+    if (!opts.keepIn) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** True when no dataset has been ingested yet. */
+export async function isEmpty(db: DriftDb): Promise<boolean> {
+  const [row] = await db.query('SELECT count(*) AS n FROM datasets');
+  return Number(row?.n ?? 0) === 0;
+}
