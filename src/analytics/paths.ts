@@ -1,0 +1,81 @@
+import type { StageKind } from '../domain';
+
+/** A stage of a run as the manifest declares it; `totalSteps` is null when the manifest omits it. */
+export interface StageSpec {
+  name: string;
+  kind: StageKind;
+  totalSteps: number | null;
+}
+
+/** One checkpoint's value for a fixed run, topic and stance (DESIGN §3 item 2). */
+export interface CheckpointValue {
+  stage: string;
+  step: number;
+  value: number;
+  half: number;
+  n: number;
+}
+
+export interface PathPoint extends CheckpointValue {
+  /**
+   * True for the start point a later stage's path opens with: it carries the previous stage's
+   * last checkpoint (value, half, n) but sits at step 0 of *this* stage, and `stage` names this
+   * stage. It is derived, not an evaluation, so trajectories usually leave it out.
+   */
+  isStart: boolean;
+}
+
+export interface StagePath {
+  stage: string;
+  kind: StageKind;
+  /** T_k: the manifest's totalSteps, else the largest evaluated step of the stage. */
+  T: number;
+  points: PathPoint[];
+}
+
+/**
+ * Stage paths of one run for one topic and stance (DESIGN §3 item 4).
+ *
+ * Stages follow manifest order and those without checkpoints are skipped, so a run whose base
+ * stage was never evaluated starts its first path without a start point; that first stage is
+ * still non-base (if it is) and later metrics treat it so. An own step-0 checkpoint stays in,
+ * after the start point. Throws when a checkpoint names an undeclared stage or when a
+ * (stage, step) appears twice: both mean the caller mixed runs, topics or stances.
+ */
+export function stagePaths(stages: readonly StageSpec[], checkpoints: readonly CheckpointValue[]): StagePath[] {
+  const byStage = new Map<string, CheckpointValue[]>();
+  for (const stage of stages) {
+    if (byStage.has(stage.name)) throw new Error(`stage "${stage.name}" is declared twice`);
+    byStage.set(stage.name, []);
+  }
+  for (const cp of checkpoints) {
+    const list = byStage.get(cp.stage);
+    if (list === undefined) throw new Error(`checkpoint names stage "${cp.stage}", which the run does not declare`);
+    list.push(cp);
+  }
+
+  const paths: StagePath[] = [];
+  let previousLast: CheckpointValue | undefined;
+  for (const stage of stages) {
+    const own = [...(byStage.get(stage.name) ?? [])].sort((a, b) => a.step - b.step);
+    if (own.length === 0) continue;
+    for (let i = 1; i < own.length; i++) {
+      if (own[i]!.step === own[i - 1]!.step) {
+        throw new Error(`stage "${stage.name}" has two checkpoints at step ${own[i]!.step}`);
+      }
+    }
+
+    const points: PathPoint[] = [];
+    if (previousLast !== undefined) {
+      const { value, half, n } = previousLast;
+      points.push({ stage: stage.name, step: 0, value, half, n, isStart: true });
+    }
+    for (const cp of own) {
+      points.push({ stage: cp.stage, step: cp.step, value: cp.value, half: cp.half, n: cp.n, isStart: false });
+    }
+    const lastOwn = own[own.length - 1]!;
+    paths.push({ stage: stage.name, kind: stage.kind, T: stage.totalSteps ?? lastOwn.step, points });
+    previousLast = lastOwn;
+  }
+  return paths;
+}

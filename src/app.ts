@@ -1,0 +1,65 @@
+/** The HTTP application: GraphQL at /graphql (GraphiQL for browsers), /healthz. */
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import http from 'node:http';
+import type { Config } from './config';
+import type { DriftDb } from './db/client';
+import { dataVersion } from './db/version';
+import { graphiqlPage } from './graphiql';
+import { createContext, type Context } from './graphql/context';
+import { formatError } from './graphql/errors';
+import { complexityLimit, depthLimit } from './graphql/limits';
+import { createSchema, createServices } from './graphql/schema';
+
+export interface App {
+  server: http.Server;
+  apollo: ApolloServer<Context>;
+  stop(): Promise<void>;
+}
+
+export type AppLimits = Pick<Config, 'DRIFT_MAX_COMPLEXITY' | 'DRIFT_MAX_DEPTH'>;
+
+export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
+  const services = createServices(db);
+  const schema = await createSchema(services);
+  const app = express();
+  const server = http.createServer(app);
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthLimit(limits.DRIFT_MAX_DEPTH)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), complexityLimit(schema, limits.DRIFT_MAX_COMPLEXITY)],
+  });
+  await apollo.start();
+
+  app.disable('x-powered-by');
+  app.get('/healthz', async (_req, res) => {
+    try {
+      res.json({ status: 'ok', dataVersion: await dataVersion(db) });
+    } catch {
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+  app.get('/graphql', (req, res, next) => {
+    // Browsers asking for a page get GraphiQL; GET requests carrying a query go to Apollo.
+    if (req.query.query === undefined && req.accepts(['application/json', 'text/html']) === 'text/html') {
+      res.type('html').send(graphiqlPage());
+      return;
+    }
+    next();
+  });
+  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async () => createContext(services.catalog) }));
+  app.get('/', (_req, res) => res.redirect('/graphql'));
+
+  return {
+    server,
+    apollo,
+    async stop() {
+      await apollo.stop();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

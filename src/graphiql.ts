@@ -1,0 +1,71 @@
+/**
+ * The GraphiQL page served at GET /graphql to browsers. Rendered once, with every asset inlined,
+ * so it works with no internet (Apollo's default landing page loads Sandbox from a CDN).
+ */
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+
+const EXAMPLES: { title: string; query: string; variables?: string }[] = [
+  {
+    title: 'Runs',
+    query: `# Runs with their stages; filter by lab, dataset, model, algorithm, stageDataset, stageKind.
+query Runs {
+  runs(first: 10, filter: { algorithm: "dpo" }) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id key model
+      dataset { name lab }
+      stages { name kind algorithm dataset totalSteps }
+    }
+  }
+}`,
+  },
+  {
+    title: 'Trajectories',
+    query: `# How did the stance on immigration move for the DPO runs on synthetic support data?
+query Trajectories {
+  trajectories(
+    runFilter: { algorithm: "dpo", stageDataset: "synth-support" }
+    topics: ["immigration"]
+    stances: [SUPPORT]
+    confidence: 0.95
+  ) {
+    runId runKey topic stance
+    points { stage step globalStep progress value ciLow ciHigh n }
+  }
+}`,
+  },
+  {
+    title: 'Drift and attribution',
+    query: `# How much of the value change came from SFT vs preference optimisation?
+query Attribution {
+  stageAttribution(runFilter: { model: "llama-3-3b", algorithm: "dpo" }, topics: ["abortion"], stances: [SUPPORT]) {
+    runKey topic stance totalDelta
+    stages { stage stageKind delta netShare pathLength pathShare distributionShift }
+  }
+  driftMetrics(runFilter: { model: "llama-3-3b", algorithm: "dpo" }, topics: ["abortion"], stances: [SUPPORT]) {
+    runKey stage magnitude driftTime startValue endValue extremumValue extremumStep
+  }
+}`,
+  },
+  {
+    title: 'Datasets and topics',
+    query: `query Catalogue {
+  datasets { id name lab version license promptSet judge runCount observationCount ingestedAt }
+  topics { name promptCount runCount }
+}`,
+  },
+];
+
+let cached: string | undefined;
+
+export function graphiqlPage(): string {
+  cached ??= renderGraphiQL({
+    title: 'driftql',
+    endpoint: '/graphql',
+    defaultTabs: EXAMPLES.map((e) => ({ query: e.query, variables: e.variables })),
+    defaultQuery: EXAMPLES[1]!.query,
+    headers: JSON.stringify({}),
+  });
+  return cached;
+}

@@ -1,0 +1,90 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Max, Min } from 'class-validator';
+import { CatalogService, type RunRow, type RunSelector } from '../../services/catalog.service';
+import { NotFoundError, UserInputError } from '../../errors';
+import { decodeCursor, encodeCursor } from '../common/connection';
+import type { Context } from '../context';
+import { Dataset, Run, RunConnection, RunFilter, Stage, Topic } from './catalog.types';
+
+export const MAX_PAGE = 200;
+
+@ArgsType()
+class RunsArgs {
+  @Field(() => RunFilter, { nullable: true })
+  filter?: RunFilter;
+
+  @Field(() => Int, { defaultValue: 50, description: `Page size, 1 to ${MAX_PAGE}` })
+  @Min(1, { message: 'first must be at least 1' })
+  @Max(MAX_PAGE, { message: `first must be at most ${MAX_PAGE}; page with after` })
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page' })
+  after?: string;
+}
+
+function toRun(r: RunRow): Run {
+  return {
+    id: String(r.id),
+    key: r.key,
+    model: r.model,
+    seed: r.seed,
+    metadata: r.metadata,
+    dataset: { id: String(r.datasetId), name: r.datasetName, lab: r.lab, version: r.datasetVersion },
+    stages: [], // resolved by the stages field resolver, batched per request
+  };
+}
+
+@Resolver(() => Run)
+export class CatalogResolver {
+  constructor(private readonly catalog: CatalogService) {}
+
+  @Query(() => [Dataset], { description: 'Every ingested bundle' })
+  async datasets(): Promise<Dataset[]> {
+    return (await this.catalog.datasets()).map((d) => ({ ...d, id: String(d.id) }));
+  }
+
+  @Query(() => RunConnection, {
+    description: 'Runs, filtered and paged (Relay connection, ordered by id)',
+    complexity: ({ args, childComplexity }) => 1 + Number(args.first ?? 50) * childComplexity,
+  })
+  async runs(@Args(() => RunsArgs) { filter, first, after }: RunsArgs): Promise<RunConnection> {
+    let offset = 0;
+    if (after != null) {
+      const decoded = decodeCursor(after);
+      if (decoded === null) throw new UserInputError('after is not a cursor from this API; pass pageInfo.endCursor of the previous page', { argumentName: 'after' });
+      offset = decoded + 1;
+    }
+    const { rows, total } = await this.catalog.runs((filter as RunSelector) ?? {}, offset, first);
+    const nodes = rows.map(toRun);
+    const edges = nodes.map((node, i) => ({ node, cursor: encodeCursor(offset + i) }));
+    return {
+      edges,
+      nodes,
+      totalCount: total,
+      pageInfo: {
+        hasNextPage: offset + rows.length < total,
+        hasPreviousPage: offset > 0,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+    };
+  }
+
+  @Query(() => Run, { description: 'One run by id (or by manifest run key when that names one run)' })
+  async run(@Arg('id', () => ID) id: string): Promise<Run> {
+    const [runId] = await this.catalog.resolveRunIds([id]);
+    const [row] = await this.catalog.runsById([runId as number]);
+    if (!row) throw new NotFoundError(`no run with id "${id}"`);
+    return toRun(row);
+  }
+
+  @Query(() => [Topic], { description: 'Topics with data, optionally only those of the runs a filter selects' })
+  topics(@Arg('runFilter', () => RunFilter, { nullable: true }) runFilter?: RunFilter): Promise<Topic[]> {
+    return this.catalog.topics((runFilter as RunSelector) ?? null);
+  }
+
+  @FieldResolver(() => [Stage])
+  stages(@Root() run: Run, @Ctx() ctx: Context): Promise<Stage[]> {
+    return ctx.loaders.stages.load(Number(run.id));
+  }
+}

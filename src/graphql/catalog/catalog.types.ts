@@ -1,0 +1,195 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ArrayMaxSize } from 'class-validator';
+import { PageInfo } from '../common/connection';
+import { StageKindEnum } from '../common/enums';
+
+@ObjectType({ description: 'A lab that published drift traces' })
+export class Lab {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+}
+
+@ObjectType({ description: 'One ingested drift-trace/v1 bundle' })
+export class Dataset {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  lab!: string;
+
+  @Field(() => String)
+  version!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => String, { nullable: true })
+  license!: string | null;
+
+  @Field(() => String, { nullable: true })
+  promptSet!: string | null;
+
+  @Field(() => String, { nullable: true })
+  judge!: string | null;
+
+  @Field(() => String)
+  visibility!: string;
+
+  @Field(() => String, { description: 'sha256 of the manifest and observation files' })
+  contentHash!: string;
+
+  @Field(() => String, { description: 'ISO-8601 time of ingest (UTC)' })
+  ingestedAt!: string;
+
+  @Field(() => Int)
+  runCount!: number;
+
+  @Field(() => Int)
+  observationCount!: number;
+}
+
+@ObjectType({ description: 'A post-training stage of a run, in training order' })
+export class Stage {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => StageKindEnum)
+  kind!: StageKindEnum;
+
+  @Field(() => Int, { description: 'Position in the run, from 0' })
+  ordinal!: number;
+
+  @Field(() => String, { nullable: true })
+  algorithm!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Training data of this stage' })
+  dataset!: string | null;
+
+  @Field(() => Int, { nullable: true })
+  totalSteps!: number | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true })
+  hyperparameters!: Record<string, unknown> | null;
+
+  @Field(() => [Int], { description: 'Evaluated steps of this stage, ascending' })
+  evaluatedSteps!: number[];
+}
+
+@ObjectType({ description: 'Dataset summary carried by a run' })
+export class RunDataset {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  lab!: string;
+
+  @Field(() => String)
+  version!: string;
+}
+
+@ObjectType({ description: 'One training run: a base model taken through its stages' })
+export class Run {
+  @Field(() => ID, { description: 'Unique across datasets; use it in analytic queries' })
+  id!: string;
+
+  @Field(() => String, { description: 'The run id from the manifest (unique within its dataset only)' })
+  key!: string;
+
+  @Field(() => RunDataset)
+  dataset!: RunDataset;
+
+  @Field(() => String)
+  model!: string;
+
+  @Field(() => Int, { nullable: true })
+  seed!: number | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Other run fields from the manifest' })
+  metadata!: Record<string, unknown> | null;
+
+  @Field(() => [Stage])
+  stages!: Stage[];
+}
+
+@ObjectType()
+export class RunEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => Run)
+  node!: Run;
+}
+
+@ObjectType({ description: 'Relay connection of runs' })
+export class RunConnection {
+  @Field(() => [RunEdge])
+  edges!: RunEdge[];
+
+  @Field(() => [Run])
+  nodes!: Run[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int)
+  totalCount!: number;
+}
+
+const MAX_FILTER_VALUES = 100;
+
+@InputType({
+  description:
+    'Selects runs. Each field takes one value or a list (any of them matches); fields combine with AND. ' +
+    'algorithm, stageDataset and stageKind match any stage of the run.',
+})
+export class RunFilter {
+  @Field(() => [String], { nullable: true, description: 'Lab name' })
+  @ArrayMaxSize(MAX_FILTER_VALUES)
+  lab?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Dataset (bundle) name' })
+  @ArrayMaxSize(MAX_FILTER_VALUES)
+  dataset?: string[];
+
+  @Field(() => [String], { nullable: true })
+  @ArrayMaxSize(MAX_FILTER_VALUES)
+  model?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Algorithm of any stage (sft, ppo, dpo, ...)' })
+  @ArrayMaxSize(MAX_FILTER_VALUES)
+  algorithm?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Training data of any stage' })
+  @ArrayMaxSize(MAX_FILTER_VALUES)
+  stageDataset?: string[];
+
+  @Field(() => [StageKindEnum], { nullable: true, description: 'Runs having a stage of this kind' })
+  @ArrayMaxSize(MAX_FILTER_VALUES)
+  stageKind?: StageKindEnum[];
+
+  @Field(() => [String], { nullable: true, description: 'Manifest run ids' })
+  @ArrayMaxSize(MAX_FILTER_VALUES)
+  key?: string[];
+}
+
+@ObjectType({ description: 'A value-laden topic with the number of prompts behind it' })
+export class Topic {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Int)
+  promptCount!: number;
+
+  @Field(() => Int)
+  runCount!: number;
+}

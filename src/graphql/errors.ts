@@ -1,0 +1,62 @@
+/**
+ * What clients see of errors: a typed extensions.code and a message that says what to change.
+ * Unexpected errors are logged here with their stack and reach clients only as
+ * INTERNAL_SERVER_ERROR with no detail (no SQL, no stack). This function must not throw.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ErrorCode } from '../errors';
+
+const CLIENT_CODES = new Set<string>([
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.NOT_FOUND,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+interface ValidationErrorLike {
+  property: string;
+  value?: unknown;
+  constraints?: Record<string, string>;
+  children?: ValidationErrorLike[];
+}
+
+function describeValidation(errors: ValidationErrorLike[], prefix = ''): string[] {
+  return errors.flatMap((e) => {
+    const name = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? `${prefix ? `${prefix}.` : ''}${m}` : `${name}: ${m}`));
+    return [...own, ...describeValidation(e.children ?? [], name)];
+  });
+}
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  try {
+    const code = String(formatted.extensions?.code ?? '');
+    const validation = formatted.extensions?.validationErrors as ValidationErrorLike[] | undefined;
+    if (validation) {
+      return {
+        message: `invalid arguments: ${describeValidation(validation).join('; ')}`,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: ErrorCode.BAD_USER_INPUT },
+      };
+    }
+    if (CLIENT_CODES.has(code)) {
+      const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    console.error('[driftql] internal error', unwrapResolverError(error));
+    return {
+      message: 'internal error while running this query; the server log has the details',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  } catch {
+    return { message: 'internal error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  }
+}

@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import type { DriftDb } from '../db/client';
+import { AnalysisService } from '../services/analysis.service';
+import { CatalogService } from '../services/catalog.service';
+import { AnalysisResolver } from './analysis/analysis.resolver';
+import { CatalogResolver } from './catalog/catalog.resolver';
+
+export interface Services {
+  catalog: CatalogService;
+  analysis: AnalysisService;
+}
+
+export function createServices(db: DriftDb): Services {
+  const catalog = new CatalogService(db);
+  return { catalog, analysis: new AnalysisService(db, catalog) };
+}
+
+const RESOLVERS = [CatalogResolver, AnalysisResolver] as const;
+
+/** Builds the executable schema; resolvers get their services through the constructor. */
+export async function createSchema(services: Services | null): Promise<GraphQLSchema> {
+  const instances = new Map<unknown, unknown>();
+  if (services) {
+    instances.set(CatalogResolver, new CatalogResolver(services.catalog));
+    instances.set(AnalysisResolver, new AnalysisResolver(services.analysis));
+  }
+  return buildSchema({
+    resolvers: RESOLVERS,
+    validate: { forbidUnknownValues: false },
+    container: {
+      get: (cls) => {
+        const instance = instances.get(cls);
+        if (!instance) throw new Error(`no instance for ${String((cls as { name?: string }).name)}`);
+        return instance;
+      },
+    },
+  });
+}

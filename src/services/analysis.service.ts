@@ -1,0 +1,209 @@
+/**
+ * Analytic queries: plain request objects in, plain rows out. Resolvers only translate GraphQL
+ * arguments into these requests; the math lives in src/analytics.
+ */
+import {
+  DEFAULT_CONFIDENCE,
+  buildTrajectory,
+  distributionShiftByStage,
+  driftMetrics,
+  stageAttribution,
+  type DriftEndpoint,
+  type StageDrift,
+  type TrajectoryPoint,
+} from '../analytics';
+import type { DriftDb } from '../db/client';
+import { STANCES, type Stance, type StageKind } from '../domain';
+import { UserInputError } from '../errors';
+import type { CatalogService, RunSelector } from './catalog.service';
+import { loadCheckpoints, pathsFor, type RunCheckpoints } from './checkpoints';
+
+export interface Selection {
+  runIds?: string[] | null;
+  runFilter?: RunSelector | null;
+  topics?: string[] | null;
+  stances?: Stance[] | null;
+  confidence?: number | null;
+}
+
+export interface TrajectoryRequest extends Selection {
+  maxPoints?: number | null;
+  emaAlpha?: number | null;
+}
+
+export interface TrajectoryResult {
+  runId: string;
+  runKey: string;
+  topic: string;
+  stance: Stance;
+  points: (TrajectoryPoint & { stageKind: StageKind })[];
+}
+
+export interface DriftRow extends StageDrift {
+  runId: string;
+  runKey: string;
+  topic: string;
+  stance: Stance;
+  stageKind: StageKind;
+}
+
+export interface AttributionRow {
+  runId: string;
+  runKey: string;
+  topic: string;
+  stance: Stance;
+  totalDelta: number;
+  stages: {
+    stage: string;
+    stageKind: StageKind;
+    delta: number;
+    netShare: number | null;
+    pathLength: number;
+    pathShare: number | null;
+    distributionShift: number | null;
+  }[];
+}
+
+export const LIMITS = {
+  runIdsPerQuery: 1000,
+  trajectoryRuns: 200,
+  analyticRuns: 5000,
+  topics: 200,
+};
+
+export function checkConfidence(confidence: number | null | undefined): number {
+  const c = confidence ?? DEFAULT_CONFIDENCE;
+  if (!(c > 0 && c < 1)) {
+    throw new UserInputError(`confidence must lie strictly between 0 and 1, got ${c}; use e.g. 0.95 for 95% intervals`, {
+      argumentName: 'confidence',
+    });
+  }
+  return c;
+}
+
+export class AnalysisService {
+  constructor(
+    private readonly db: DriftDb,
+    private readonly catalog: CatalogService,
+  ) {}
+
+  /** Run ids named and/or matched by the filter (intersection when both are given). */
+  async selectRuns(sel: Selection, maxRuns: number): Promise<number[]> {
+    if (sel.runIds && sel.runIds.length > LIMITS.runIdsPerQuery) {
+      throw new UserInputError(`runIds takes at most ${LIMITS.runIdsPerQuery} ids; use runFilter to select more runs`, { argumentName: 'runIds' });
+    }
+    let ids: number[];
+    if (sel.runIds) {
+      ids = await this.catalog.resolveRunIds(sel.runIds);
+      if (sel.runFilter) {
+        const matching = new Set(await this.catalog.runIds(sel.runFilter));
+        ids = ids.filter((id) => matching.has(id));
+      }
+    } else {
+      ids = await this.catalog.runIds(sel.runFilter ?? {});
+    }
+    if (ids.length > maxRuns) {
+      throw new UserInputError(
+        `this query selects ${ids.length} runs; it takes at most ${maxRuns}. Narrow the selection with runFilter or runIds`,
+        { argumentName: sel.runIds ? 'runIds' : 'runFilter' },
+      );
+    }
+    return ids;
+  }
+
+  private async topicsOf(sel: Selection): Promise<string[] | null> {
+    if (!sel.topics) return null;
+    if (sel.topics.length > LIMITS.topics) throw new UserInputError(`topics takes at most ${LIMITS.topics} names`, { argumentName: 'topics' });
+    const known = new Set((await this.catalog.topics(null)).map((t) => t.name));
+    const unknown = sel.topics.filter((t) => !known.has(t));
+    if (unknown.length) {
+      const list = [...known].sort();
+      throw new UserInputError(
+        `unknown topic${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}; known topics: ${list.slice(0, 30).join(', ')}${list.length > 30 ? ', ...' : ''}`,
+        { argumentName: 'topics' },
+      );
+    }
+    return [...new Set(sel.topics)];
+  }
+
+  private async load(sel: Selection, maxRuns: number): Promise<{ data: RunCheckpoints[]; stances: Stance[]; confidence: number }> {
+    const confidence = checkConfidence(sel.confidence);
+    const stances = sel.stances?.length ? [...new Set(sel.stances)] : [...STANCES];
+    const topics = await this.topicsOf(sel);
+    const ids = await this.selectRuns(sel, maxRuns);
+    return { data: await loadCheckpoints(this.db, this.catalog, ids, topics), stances, confidence };
+  }
+
+  /** Iterates run × topic × stance with the stage paths, in a stable order. */
+  private *each(data: RunCheckpoints[], stances: Stance[], confidence: number) {
+    for (const rc of data) {
+      for (const topic of [...rc.topics.keys()].sort()) {
+        for (const stance of stances) yield { rc, topic, stance, paths: pathsFor(rc, topic, stance, confidence) };
+      }
+    }
+  }
+
+  async trajectories(req: TrajectoryRequest): Promise<TrajectoryResult[]> {
+    if (req.maxPoints != null && !(Number.isInteger(req.maxPoints) && req.maxPoints >= 2)) {
+      throw new UserInputError(`maxPoints must be an integer of at least 2, got ${req.maxPoints}`, { argumentName: 'maxPoints' });
+    }
+    if (req.emaAlpha != null && !(req.emaAlpha > 0 && req.emaAlpha <= 1)) {
+      throw new UserInputError(`smoothing.alpha must lie in (0, 1] (1 = no smoothing), got ${req.emaAlpha}`, { argumentName: 'smoothing' });
+    }
+    const { data, stances, confidence } = await this.load(req, LIMITS.trajectoryRuns);
+    const out: TrajectoryResult[] = [];
+    for (const { rc, topic, stance, paths } of this.each(data, stances, confidence)) {
+      out.push({
+        runId: String(rc.run.id),
+        runKey: rc.run.key,
+        topic,
+        stance,
+        points: buildTrajectory(paths, { emaAlpha: req.emaAlpha, maxPoints: req.maxPoints }).map((p) => ({ ...p, stageKind: p.kind })),
+      });
+    }
+    return out;
+  }
+
+  async driftMetrics(req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
+    const { data, stances, confidence } = await this.load(req, LIMITS.analyticRuns);
+    const out: DriftRow[] = [];
+    for (const { rc, topic, stance, paths } of this.each(data, stances, confidence)) {
+      for (const d of driftMetrics(paths, req.endpoint ?? 'LAST')) {
+        out.push({ ...d, runId: String(rc.run.id), runKey: rc.run.key, topic, stance, stageKind: d.kind });
+      }
+    }
+    return out;
+  }
+
+  async stageAttribution(req: Selection): Promise<AttributionRow[]> {
+    const { data, stances, confidence } = await this.load(req, LIMITS.analyticRuns);
+    const out: AttributionRow[] = [];
+    for (const rc of data) {
+      for (const topic of [...rc.topics.keys()].sort()) {
+        // distributionShift needs every stance's deltas, whichever stances were asked for.
+        const all = new Map(STANCES.map((s) => [s, stageAttribution(pathsFor(rc, topic, s, confidence))]));
+        const shift = distributionShiftByStage([...all.values()]);
+        for (const stance of stances) {
+          const a = all.get(stance)!;
+          out.push({
+            runId: String(rc.run.id),
+            runKey: rc.run.key,
+            topic,
+            stance,
+            totalDelta: a.totalDelta,
+            stages: a.stages.map((s) => ({
+              stage: s.stage,
+              stageKind: s.kind,
+              delta: s.delta,
+              netShare: s.netShare,
+              pathLength: s.pathLength,
+              pathShare: s.pathShare,
+              distributionShift: shift.get(s.stage) ?? null,
+            })),
+          });
+        }
+      }
+    }
+    return out;
+  }
+}

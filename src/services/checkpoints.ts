@@ -1,0 +1,85 @@
+/**
+ * Loads per-checkpoint values (pre-aggregated at ingest) for a set of runs and turns them into
+ * the stage paths every metric is computed from. The only SQL the analytic queries need.
+ */
+import { stagePaths, halfWidth, type CheckpointValue, type StagePath } from '../analytics';
+import type { DriftDb } from '../db/client';
+import type { Stance } from '../domain';
+import type { CatalogService, RunRow, StageRow } from './catalog.service';
+
+interface Row {
+  stage: string;
+  step: number;
+  n: number;
+  v: Record<Stance, number>;
+  sd: Record<Stance, number | null>;
+}
+
+export interface RunCheckpoints {
+  run: RunRow;
+  stages: StageRow[];
+  /** topic -> checkpoints in stage order, then step */
+  topics: Map<string, Row[]>;
+}
+
+export async function loadCheckpoints(
+  db: DriftDb,
+  catalog: CatalogService,
+  runIds: number[],
+  topics: string[] | null,
+): Promise<RunCheckpoints[]> {
+  if (!runIds.length) return [];
+  const [runs, stages, rows] = await Promise.all([
+    catalog.runsById(runIds),
+    catalog.stagesOf(runIds),
+    db.query(
+      `SELECT c.run_id, s.name AS stage, c.step, t.name AS topic, c.prompts AS n,
+              c.v_support, c.v_neutral, c.v_oppose, c.sd_support, c.sd_neutral, c.sd_oppose
+       FROM checkpoint_values c JOIN stages s ON s.id = c.stage_id JOIN topics t ON t.id = c.topic_id
+       WHERE c.run_id = ANY($1) ${topics ? 'AND t.name = ANY($2)' : ''}
+       ORDER BY c.run_id, t.name, s.ordinal, c.step`,
+      topics ? [runIds, topics] : [runIds],
+    ),
+  ]);
+  const byRun = new Map<number, RunCheckpoints>();
+  const runById = new Map(runs.map((r) => [r.id, r]));
+  for (const id of runIds) {
+    const run = runById.get(id);
+    if (run) byRun.set(id, { run, stages: [], topics: new Map() });
+  }
+  for (const s of stages) byRun.get(s.runId)?.stages.push(s);
+  for (const r of rows) {
+    const rc = byRun.get(Number(r.run_id));
+    if (!rc) continue;
+    const topic = String(r.topic);
+    let list = rc.topics.get(topic);
+    if (!list) rc.topics.set(topic, (list = []));
+    list.push({
+      stage: String(r.stage),
+      step: Number(r.step),
+      n: Number(r.n),
+      v: { support: Number(r.v_support), neutral: Number(r.v_neutral), oppose: Number(r.v_oppose) },
+      sd: {
+        support: r.sd_support === null ? null : Number(r.sd_support),
+        neutral: r.sd_neutral === null ? null : Number(r.sd_neutral),
+        oppose: r.sd_oppose === null ? null : Number(r.sd_oppose),
+      },
+    });
+  }
+  return runIds.map((id) => byRun.get(id)).filter((x): x is RunCheckpoints => x !== undefined);
+}
+
+/** Checkpoint values of one run, topic and stance with half-widths at `confidence` (DESIGN §3 items 2-3). */
+export function checkpointValues(rows: readonly Row[], stance: Stance, confidence: number): CheckpointValue[] {
+  return rows.map((r) => ({
+    stage: r.stage,
+    step: r.step,
+    value: r.v[stance],
+    half: halfWidth(r.sd[stance] ?? 0, r.n, confidence),
+    n: r.n,
+  }));
+}
+
+export function pathsFor(rc: RunCheckpoints, topic: string, stance: Stance, confidence: number): StagePath[] {
+  return stagePaths(rc.stages, checkpointValues(rc.topics.get(topic) ?? [], stance, confidence));
+}

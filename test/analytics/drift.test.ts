@@ -1,0 +1,312 @@
+import {
+  distributionShift,
+  distributionShiftByStage,
+  driftMetrics,
+  stageAttribution,
+  stageDrift,
+  stagePaths,
+} from '../../src/analytics';
+import type { Attribution, StagePath } from '../../src/analytics';
+import type { StageKind } from '../../src/domain';
+
+/**
+ * Hand-built cases. Values are dyadic (k/2^m) wherever possible so the expected numbers, worked
+ * out by hand from DESIGN §3 items 5-7, are exact in floating point.
+ */
+
+/** A path from [step, value, half] triples; the first is a start point when `withStart`. */
+function path(T: number, pts: [number, number, number][], withStart = true, kind: StageKind = 'sft'): StagePath {
+  return {
+    stage: 'k',
+    kind,
+    T,
+    points: pts.map(([step, value, half], i) => ({ stage: 'k', step, value, half, n: 3, isStart: withStart && i === 0 })),
+  };
+}
+
+describe('stageDrift', () => {
+  it('a run without a base stage: the first stage has no start point but gets metrics', () => {
+    const paths = stagePaths(
+      [
+        { name: 'sft', kind: 'sft', totalSteps: 100 },
+        { name: 'po', kind: 'preference', totalSteps: 50 },
+      ],
+      [
+        { stage: 'sft', step: 0, value: 0.25, half: 0.125, n: 3 },
+        { stage: 'sft', step: 50, value: 0.5, half: 0.0625, n: 3 },
+        { stage: 'sft', step: 100, value: 0.375, half: 0, n: 3 },
+        { stage: 'po', step: 25, value: 0.125, half: 0.25, n: 3 },
+        { stage: 'po', step: 50, value: 0.25, half: 0, n: 3 },
+      ],
+    );
+    expect(driftMetrics(paths)).toEqual([
+      {
+        // first point = own step 0 (0.25); M = 0.375 − 0.25 ≥ 0 → e = max (0.5 @ 50, h 0.0625);
+        // only e itself is within h → t* = 50, η = 50/100.
+        stage: 'sft',
+        kind: 'sft',
+        magnitude: 0.125,
+        magnitudeLast: 0.125,
+        magnitudeExtremum: 0.25,
+        driftTime: 0.5,
+        startValue: 0.25,
+        endValue: 0.375,
+        extremumValue: 0.5,
+        extremumStep: 50,
+      },
+      {
+        // start 0.375 → M = 0.25 − 0.375 < 0 → e = min (0.125 @ 25, h 0.25); the start point is
+        // exactly h away (|0.375 − 0.125| = 0.25 ≤ 0.25) → t* = 0.
+        stage: 'po',
+        kind: 'preference',
+        magnitude: -0.125,
+        magnitudeLast: -0.125,
+        magnitudeExtremum: -0.25,
+        driftTime: 0,
+        startValue: 0.375,
+        endValue: 0.25,
+        extremumValue: 0.125,
+        extremumStep: 25,
+      },
+    ]);
+  });
+
+  it('a stage with a single checkpoint after a start point', () => {
+    // start 0.5, own 0.75 @ 100 (h 0.0625), T 200: M = 0.25, e = own, start is 0.25 away → t* = 100.
+    const d = stageDrift(path(200, [[0, 0.5, 0.125], [100, 0.75, 0.0625]]));
+    expect(d).toMatchObject({ magnitude: 0.25, magnitudeExtremum: 0.25, driftTime: 0.5, extremumStep: 100 });
+  });
+
+  it('a first stage with a single checkpoint and no totalSteps: M = 0, η = step/step = 1', () => {
+    const [d] = driftMetrics(stagePaths([{ name: 'sft', kind: 'sft', totalSteps: null }], [{ stage: 'sft', step: 100, value: 0.75, half: 0, n: 3 }]));
+    expect(d).toMatchObject({ magnitude: 0, magnitudeExtremum: 0, driftTime: 1, extremumValue: 0.75, extremumStep: 100 });
+  });
+
+  it('an evaluated own step 0 stays after the start point; ties go to the earliest point', () => {
+    // Path: start 0.5, own@0 0.25, own@10 0.5. M = 0 → e = largest v, tied between the start
+    // point and step 10 → the start point. e' = own@0 (|0.25 − 0.5| is the largest).
+    const paths = stagePaths(
+      [
+        { name: 'base', kind: 'base', totalSteps: null },
+        { name: 'sft', kind: 'sft', totalSteps: 10 },
+      ],
+      [
+        { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
+        { stage: 'sft', step: 0, value: 0.25, half: 0, n: 3 },
+        { stage: 'sft', step: 10, value: 0.5, half: 0, n: 3 },
+      ],
+    );
+    expect(driftMetrics(paths)).toEqual([
+      {
+        stage: 'sft',
+        kind: 'sft',
+        magnitude: 0,
+        magnitudeLast: 0,
+        magnitudeExtremum: -0.25,
+        driftTime: 0,
+        startValue: 0.5,
+        endValue: 0.5,
+        extremumValue: 0.5,
+        extremumStep: 0,
+      },
+    ]);
+    expect(stageAttribution(paths).stages[0]!.pathLength).toBe(0.5);
+  });
+
+  it('picks the earliest of tied minima, and t* is the smallest qualifying step', () => {
+    // M = 0.5 − 0.75 < 0 → e = min 0.25, tied at steps 10 and 30 → step 10; h_e = 0 so the
+    // points equal to 0.25 qualify → t* = 10 → η = 10/40.
+    const d = stageDrift(path(40, [[0, 0.75, 0], [10, 0.25, 0], [20, 0.5, 0], [30, 0.25, 0], [40, 0.5, 0]]));
+    expect(d).toMatchObject({ magnitude: -0.25, magnitudeExtremum: -0.5, driftTime: 0.25, extremumValue: 0.25, extremumStep: 10 });
+  });
+
+  it('counts points before e that lie within h_e (a plateau reached early)', () => {
+    // M = 0.5 − 0.25 ≥ 0 → e = max 1 @ 30 with h 0.25; 0.75 @ 10 is within → t* = 10.
+    const d = stageDrift(path(40, [[0, 0.25, 0], [10, 0.75, 0], [20, 0.5, 0], [30, 1, 0.25], [40, 0.5, 0]]));
+    expect(d).toMatchObject({ extremumStep: 30, driftTime: 0.25 });
+  });
+
+  it('uses the largest evaluated step as T when totalSteps is missing', () => {
+    const [d] = driftMetrics(
+      stagePaths(
+        [
+          { name: 'base', kind: 'base', totalSteps: null },
+          { name: 'po', kind: 'preference', totalSteps: null },
+        ],
+        [
+          { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
+          { stage: 'po', step: 20, value: 0.75, half: 0.125, n: 3 },
+          { stage: 'po', step: 40, value: 0.625, half: 0, n: 3 },
+        ],
+      ),
+    );
+    // e = 0.75 @ 20 (h 0.125); 0.625 @ 40 qualifies too, the start (0.25 away) does not → t* = 20, T = 40.
+    expect(d).toMatchObject({ magnitude: 0.125, driftTime: 0.5, extremumStep: 20 });
+  });
+
+  it('a stage with no movement: M = 0, e = the first point, η = 0', () => {
+    const d = stageDrift(path(20, [[0, 0.5, 0], [10, 0.5, 0], [20, 0.5, 0]]));
+    expect(d).toMatchObject({ magnitude: 0, magnitudeExtremum: 0, driftTime: 0, extremumValue: 0.5, extremumStep: 0 });
+  });
+
+  it('η = 0 when T = 0, whether derived or declared', () => {
+    const derived = stagePaths(
+      [
+        { name: 'base', kind: 'base', totalSteps: null },
+        { name: 'sft', kind: 'sft', totalSteps: null },
+      ],
+      [
+        { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
+        { stage: 'sft', step: 0, value: 0.75, half: 0, n: 3 },
+      ],
+    );
+    expect(derived[1]!.T).toBe(0);
+    expect(driftMetrics(derived)[0]!.driftTime).toBe(0);
+    expect(stageDrift(path(0, [[0, 0.5, 0], [10, 0.25, 0]])).driftTime).toBe(0);
+  });
+
+  it('tests |v − v_e| ≤ h_e exactly as written, in floating point', () => {
+    // |0.03 − 0.04| = 0.010000000000000002 > 0.01, although 0.03 ≥ 0.04 − 0.01 = 0.03:
+    // only e qualifies → t* = 100 → η = 1.
+    expect(stageDrift(path(100, [[0, 0.02, 0], [50, 0.03, 0], [100, 0.04, 0.01]])).driftTime).toBe(1);
+    // |0.01 − 0.04| = 0.03 ≤ 0.03, although 0.01 < 0.04 − 0.03 = 0.010000000000000002:
+    // the start point qualifies → η = 0.
+    expect(stageDrift(path(100, [[0, 0.01, 0], [100, 0.04, 0.03]])).driftTime).toBe(0);
+  });
+
+  it('EXTREMUM changes the magnitude only; drift time and e follow the LAST magnitude', () => {
+    // M_LAST = 0.625 − 0.5 ≥ 0 → e = max 0.625 @ 20 → η = 1; e' = 0.125 @ 10 → −0.375.
+    const p = path(20, [[0, 0.5, 0], [10, 0.125, 0], [20, 0.625, 0]]);
+    const last = stageDrift(p, 'LAST');
+    const extremum = stageDrift(p, 'EXTREMUM');
+    expect(last).toMatchObject({ magnitude: 0.125, driftTime: 1, extremumValue: 0.625, extremumStep: 20 });
+    expect(extremum).toMatchObject({ magnitude: -0.375, driftTime: 1, extremumValue: 0.625, extremumStep: 20 });
+  });
+
+  it('gives base stages no metrics and other kinds their metrics', () => {
+    const stages = [
+      { name: 'base', kind: 'base' as const, totalSteps: null },
+      { name: 'merge', kind: 'other' as const, totalSteps: 1 },
+    ];
+    expect(driftMetrics(stagePaths(stages, [{ stage: 'base', step: 0, value: 0.5, half: 0, n: 3 }]))).toEqual([]);
+    const rows = driftMetrics(
+      stagePaths(stages, [
+        { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
+        { stage: 'merge', step: 1, value: 0.25, half: 0, n: 3 },
+      ]),
+    );
+    expect(rows.map((r) => [r.stage, r.kind, r.magnitude])).toEqual([['merge', 'other', -0.25]]);
+  });
+});
+
+describe('stageAttribution', () => {
+  const stages = [
+    { name: 'base', kind: 'base' as const, totalSteps: null },
+    { name: 'sft', kind: 'sft' as const, totalSteps: 20 },
+    { name: 'po', kind: 'preference' as const, totalSteps: 20 },
+  ];
+
+  it('splits the total change into stage deltas, net shares and path shares', () => {
+    // sft path 0.5 → 0.75 → 0.625: Δ = 0.125, length 0.375; po path 0.625 → 0.25 → 0.375:
+    // Δ = −0.25, length 0.5. Σ|Δ| = 0.375, Σ length = 0.875.
+    const a = stageAttribution(
+      stagePaths(stages, [
+        { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
+        { stage: 'sft', step: 10, value: 0.75, half: 0, n: 3 },
+        { stage: 'sft', step: 20, value: 0.625, half: 0, n: 3 },
+        { stage: 'po', step: 10, value: 0.25, half: 0, n: 3 },
+        { stage: 'po', step: 20, value: 0.375, half: 0, n: 3 },
+      ]),
+    );
+    expect(a.totalDelta).toBe(-0.125);
+    expect(a.stages.map((s) => [s.stage, s.kind, s.delta, s.pathLength])).toEqual([
+      ['sft', 'sft', 0.125, 0.375],
+      ['po', 'preference', -0.25, 0.5],
+    ]);
+    expect(a.stages[0]!.netShare).toBeCloseTo(1 / 3, 15);
+    expect(a.stages[1]!.netShare).toBeCloseTo(2 / 3, 15);
+    expect(a.stages[0]!.pathShare).toBeCloseTo(3 / 7, 15);
+    expect(a.stages[1]!.pathShare).toBeCloseTo(4 / 7, 15);
+  });
+
+  it('gives null shares when nothing moved', () => {
+    const a = stageAttribution(
+      stagePaths(stages, [
+        { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
+        { stage: 'sft', step: 10, value: 0.5, half: 0, n: 3 },
+        { stage: 'po', step: 10, value: 0.5, half: 0, n: 3 },
+      ]),
+    );
+    expect(a).toEqual({
+      totalDelta: 0,
+      stages: [
+        { stage: 'sft', kind: 'sft', delta: 0, netShare: null, pathLength: 0, pathShare: null },
+        { stage: 'po', kind: 'preference', delta: 0, netShare: null, pathLength: 0, pathShare: null },
+      ],
+    });
+  });
+
+  it('gives null net shares but real path shares for a round trip', () => {
+    // sft 0.5 → 0.75 → 0.5 moves 0.5 yet nets 0; po does not move.
+    const a = stageAttribution(
+      stagePaths(stages, [
+        { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
+        { stage: 'sft', step: 10, value: 0.75, half: 0, n: 3 },
+        { stage: 'sft', step: 20, value: 0.5, half: 0, n: 3 },
+        { stage: 'po', step: 10, value: 0.5, half: 0, n: 3 },
+      ]),
+    );
+    expect(a.stages.map((s) => [s.netShare, s.pathShare])).toEqual([
+      [null, 1],
+      [null, 0],
+    ]);
+  });
+
+  it('is empty for a run with only a base stage', () => {
+    expect(stageAttribution(stagePaths(stages, [{ stage: 'base', step: 0, value: 0.5, half: 0, n: 3 }]))).toEqual({
+      totalDelta: 0,
+      stages: [],
+    });
+  });
+});
+
+describe('distributionShift', () => {
+  it('is half the summed absolute stance deltas', () => {
+    expect(distributionShift([0.125, -0.25, 0.125])).toBe(0.25);
+  });
+
+  function attribution(deltas: Record<string, number>): Attribution {
+    return {
+      totalDelta: 0,
+      stages: Object.entries(deltas).map(([stage, delta]) => ({
+        stage,
+        kind: 'sft' as const,
+        delta,
+        netShare: null,
+        pathLength: 0,
+        pathShare: null,
+      })),
+    };
+  }
+
+  it('is computed per stage across the three stances', () => {
+    const shift = distributionShiftByStage([
+      attribution({ sft: 0.125, po: -0.25 }),
+      attribution({ sft: -0.25, po: 0.125 }),
+      attribution({ sft: 0.125, po: 0.125 }),
+    ]);
+    expect(shift).toEqual(
+      new Map([
+        ['sft', 0.25],
+        ['po', 0.25],
+      ]),
+    );
+  });
+
+  it('is null for a stage some stance lacks, and refuses fewer than three stances', () => {
+    const shift = distributionShiftByStage([attribution({ sft: 0.5, po: 0.5 }), attribution({ sft: -0.5 }), attribution({ sft: 0 })]);
+    expect(shift.get('sft')).toBe(0.5);
+    expect(shift.get('po')).toBeNull();
+    expect(() => distributionShiftByStage([attribution({ sft: 0.5 })])).toThrow(RangeError);
+  });
+});
