@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `npm run drift -- <command>`: ingest bundles, load the demo seed, migrate. */
 import { Command } from 'commander';
-import { loadConfig } from './config';
+import { loadConfig, loadDotEnv } from './config';
 import { DriftDb } from './db/client';
 import { migrate } from './db/migrate';
 import { BundleError, ConflictError } from './ingest/errors';
@@ -30,6 +30,8 @@ async function withDb<T>(dbFile: string | undefined, fn: (db: DriftDb) => Promis
     await db.close();
   }
 }
+
+loadDotEnv();
 
 const progress = (msg: string) => process.stderr.write(`  ${msg}\n`);
 

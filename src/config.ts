@@ -1,4 +1,5 @@
 /** Configuration, read once from the environment, validated, with defaults. See .env.example. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -12,10 +13,14 @@ const schema = z.object({
   DRIFT_SEED_DEMO: z.enum(['true', 'false']).default('true'),
   DRIFT_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(20000),
   DRIFT_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
-  DRIFT_LOG_QUERIES: z.enum(['true', 'false']).default('false'),
 });
 
 export type Config = z.infer<typeof schema> & { dbPath: string };
+
+/** Loads ./.env into process.env when present (variables already set win). */
+export function loadDotEnv(file = '.env'): void {
+  if (fs.existsSync(file)) process.loadEnvFile(file);
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);

@@ -2,12 +2,13 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
-import { loadConfig } from './config';
+import { loadConfig, loadDotEnv } from './config';
 import { DriftDb } from './db/client';
 import { migrate } from './db/migrate';
 import { isEmpty, loadDemo } from './seed';
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   const db = await DriftDb.open(config.dbPath, {
     readConnections: config.DRIFT_READ_CONNECTIONS,
