@@ -1,7 +1,15 @@
 import fCdf from '@stdlib/stats-base-dists-f-cdf';
 
 import { UserInputError } from '../errors';
-import { Matrix, QrDecomposition, extraSumOfSquares, leastSquares } from './linalg';
+import {
+  Matrix,
+  QrDecomposition,
+  extraSumOfSquares,
+  invertUpperTriangular,
+  leastSquares,
+  waldSumOfSquares,
+} from './linalg';
+import { mean } from './stats';
 
 /**
  * Analysis of variance for crossed factors (DESIGN §3 item 8). Pure functions, no I/O.
@@ -96,7 +104,7 @@ export interface AnovaResult {
  * per term, so bigger models (typically many factors with all their interactions) would stall a
  * request; the error suggests dropping interactions instead.
  */
-export const MAX_MODEL_COEFFICIENTS = 1000;
+export const MAX_MODEL_COEFFICIENTS = 500;
 
 /** How many empty cells an error message lists before summarising the rest. */
 const MAX_LISTED_EMPTY_CELLS = 10;
@@ -176,13 +184,19 @@ export function anova(input: AnovaInput): AnovaResult {
     );
   }
 
-  const computed = type === 'TYPE_I' ? typeI(y, factors, terms) : typeIIorIII(y, factors, terms, type);
+  const data = collapseToCells(y, factors, cells);
+  const computed = type === 'TYPE_I' ? typeI(data, terms) : typeIIorIII(data, terms, type);
   const { rss, residualDf } = computed;
 
   if (emptyCells) {
     notes.push(
       `${emptyCells.count} ${emptyCells.count === 1 ? 'combination' : 'combinations'} of factor levels ${emptyCells.count === 1 ? 'has' : 'have'} no observations, ` +
         'so interaction terms are tested on their estimable degrees of freedom only (as R does by dropping aliased coefficients).',
+    );
+  }
+  if (computed.reducedTerms.length > 0) {
+    notes.push(
+      `Tested on fewer degrees of freedom than their levels imply, because some of their coefficients are aliased with earlier terms (R drops them too): ${computed.reducedTerms.join(', ')}.`,
     );
   }
   if (computed.droppedTerms.length > 0) {
@@ -243,13 +257,16 @@ interface ComputedTable {
   terms: { term: string; df: number; sumSq: number }[];
   rss: number;
   residualDf: number;
+  /** Terms with no estimable df (left out of the table, like R). */
   droppedTerms: string[];
+  /** Terms with fewer estimable df than their contrasts have, as "TERM (d of D df)". */
+  reducedTerms: string[];
 }
 
 /** Sequential SS: squared QR effects of each term's accepted columns, exactly R's `anova.lm`. */
-function typeI(y: readonly number[], factors: FactorData[], terms: ModelTerm[]): ComputedTable {
-  const { x, assign } = modelMatrix(factors, terms, 'treatment');
-  const fit = leastSquares(x, y);
+function typeI(data: CellData, terms: ModelTerm[]): ComputedTable {
+  const { x, assign } = modelMatrix(data, terms, 'treatment');
+  const fit = leastSquares(x, data.y);
   const ss = new Array<number>(terms.length).fill(0);
   const df = new Array<number>(terms.length).fill(0);
   for (let k = 0; k < fit.rank; k++) {
@@ -258,26 +275,37 @@ function typeI(y: readonly number[], factors: FactorData[], terms: ModelTerm[]):
     ss[t]! += fit.effects[k]! ** 2;
     df[t]!++;
   }
-  const out: ComputedTable = { terms: [], rss: fit.rss, residualDf: fit.residualDf, droppedTerms: [] };
+  const out: ComputedTable = {
+    terms: [],
+    rss: data.withinSs + fit.rss,
+    residualDf: data.n - fit.rank,
+    droppedTerms: [],
+    reducedTerms: [],
+  };
   terms.forEach((term, t) => {
-    if (df[t]! > 0) out.terms.push({ term: term.name, df: df[t]!, sumSq: ss[t]! });
-    else out.droppedTerms.push(term.name);
+    const d = df[t]!;
+    if (d === 0) {
+      out.droppedTerms.push(term.name);
+      return;
+    }
+    out.terms.push({ term: term.name, df: d, sumSq: ss[t]! });
+    const nominal = term.factors.reduce((w, fi) => w * (data.factors[fi]!.levels.length - 1), 1);
+    if (d < nominal) out.reducedTerms.push(`${term.name} (${d} of ${nominal} df)`);
   });
   return out;
 }
 
 /**
- * Type II and III from one QR of the sum-coded model matrix. Each term's SS is an extra sum of
- * squares between nested models; those are computed on (R, Qᵀy) instead of (X, y), which gives the
- * same numbers (Q is orthogonal) at p×p instead of n×p cost per term.
+ * Type II and III from one QR of the sum-coded model matrix.
+ *
+ * Type III is a Wald test of each term's coefficients in that fit. Type II for T compares
+ * "terms not containing T" with that plus T; from the one fit this is either an extra sum of squares
+ * on (R, Qᵀy) (same numbers as on (X, y), Q being orthogonal) with the smaller model's columns, or
+ * a Wald test of T given its relatives (the terms containing T) are dropped too. Both are exact; the
+ * one with fewer columns is used, which keeps large interaction models fast.
  */
-function typeIIorIII(
-  y: readonly number[],
-  factors: FactorData[],
-  terms: ModelTerm[],
-  type: 'TYPE_II' | 'TYPE_III',
-): ComputedTable {
-  const { x, assign } = modelMatrix(factors, terms, 'sum');
+function typeIIorIII(data: CellData, terms: ModelTerm[], type: 'TYPE_II' | 'TYPE_III'): ComputedTable {
+  const { x, assign } = modelMatrix(data, terms, 'sum');
   const qr = new QrDecomposition(x);
   if (qr.rank < x.cols) {
     // Without empty cells (checked before) this is confounding among factors.
@@ -288,23 +316,31 @@ function typeIIorIII(
         'Remove one of the confounded factors, or use sumOfSquares: TYPE_I.',
     );
   }
-  const effects = qr.qty(y);
-  let rss = 0;
+  const effects = qr.qty(data.y);
+  let rss = data.withinSs;
   for (let i = qr.rank; i < effects.length; i++) rss += effects[i]! ** 2;
+  const out: ComputedTable = { terms: [], rss, residualDf: data.n - qr.rank, droppedTerms: [], reducedTerms: [] };
   // Full rank, so pivot is the identity and R's columns are X's columns.
   const r = qr.r();
-  const reducedY = effects.subarray(0, qr.rank);
+  const columnsOf = (t: number): number[] => assign.flatMap((a, j) => (a === t ? [j] : []));
 
-  const out: ComputedTable = { terms: [], rss, residualDf: x.rows - qr.rank, droppedTerms: [] };
+  const coefficients = qr.coefficients(data.y);
+  const rInverse = invertUpperTriangular(r);
+  const reducedY = effects.subarray(0, qr.rank);
   terms.forEach((term, t) => {
-    const tested: number[] = [];
-    const base: number[] = [];
-    assign.forEach((a, j) => {
-      if (a === t) tested.push(j);
-      else if (type === 'TYPE_III' || a < 0 || !contains(terms[a]!, term)) base.push(j);
-    });
-    const extra = extraSumOfSquares(r, reducedY, base, tested);
-    out.terms.push({ term: term.name, df: extra.df, sumSq: extra.sumSq });
+    const tested = columnsOf(t);
+    let sumSq: number;
+    if (type === 'TYPE_III') {
+      sumSq = waldSumOfSquares(qr, coefficients, tested, { rInverse });
+    } else {
+      const relatives = assign.flatMap((a, j) => (a >= 0 && a !== t && contains(terms[a]!, term) ? [j] : []));
+      const base = assign.flatMap((a, j) => (a < 0 || (a !== t && !contains(terms[a]!, term)) ? [j] : []));
+      sumSq =
+        relatives.length <= base.length
+          ? waldSumOfSquares(qr, coefficients, tested, { rInverse, given: relatives })
+          : extraSumOfSquares(r, reducedY, base, tested).sumSq;
+    }
+    out.terms.push({ term: term.name, df: tested.length, sumSq });
   });
   return out;
 }
@@ -349,7 +385,8 @@ function buildTerms(factors: FactorData[], interactions: boolean): ModelTerm[] {
   const k = factors.length;
   const masks: number[] = [];
   if (interactions) {
-    if (k > 20) throw new UserInputError('Too many factors for a model with all interactions; set interactions: false.');
+    // Every factor has at least two levels, so the full crossing has at least 2^k coefficients.
+    if (2 ** k > MAX_MODEL_COEFFICIENTS) throw tooManyCoefficients();
     for (let m = 1; m < 1 << k; m++) masks.push(m);
   } else {
     for (let i = 0; i < k; i++) masks.push(1 << i);
@@ -378,25 +415,22 @@ function contrastColumns(f: FactorData, coding: Coding): Float64Array[] {
 
 /**
  * Intercept plus each term's columns: products of its factors' contrast columns, first factor
- * varying fastest as in R's `model.matrix`. Under treatment coding, all-zero columns (interactions
- * of levels never seen together) are skipped: R's QR always aliases them, so they change nothing.
+ * varying fastest as in R's `model.matrix`, one row per cell scaled by √count (see
+ * {@link collapseToCells}). Under treatment coding, all-zero columns (interactions of levels never
+ * seen together) are skipped: R's QR always aliases them, so they change nothing.
  */
-function modelMatrix(factors: FactorData[], terms: ModelTerm[], coding: Coding): ModelMatrix {
-  const n = factors[0]!.codes.length;
+function modelMatrix(data: CellData, terms: ModelTerm[], coding: Coding): ModelMatrix {
+  const { factors, rowWeights } = data;
+  const n = rowWeights.length;
   const contrasts = factors.map((f) => contrastColumns(f, coding));
-  const columns: Float64Array[] = [new Float64Array(n).fill(1)];
+  const columns: Float64Array[] = [Float64Array.from(rowWeights)];
   const assign: number[] = [-1];
-  const tooLarge = (): UserInputError =>
-    new UserInputError(
-      `The model has more than ${MAX_MODEL_COEFFICIENTS} coefficients (too many factor levels crossed with each other). ` +
-        'Set interactions: false, or use fewer factors.',
-    );
   terms.forEach((term, t) => {
     if (coding === 'sum') {
       const width = term.factors.reduce((w, fi) => w * (factors[fi]!.levels.length - 1), 1);
-      if (columns.length + width > MAX_MODEL_COEFFICIENTS) throw tooLarge();
+      if (columns.length + width > MAX_MODEL_COEFFICIENTS) throw tooManyCoefficients();
     }
-    let block: Float64Array[] = [new Float64Array(n).fill(1)];
+    let block: Float64Array[] = [Float64Array.from(rowWeights)];
     for (const fi of term.factors) {
       const next: Float64Array[] = [];
       for (const c of contrasts[fi]!) {
@@ -406,7 +440,7 @@ function modelMatrix(factors: FactorData[], terms: ModelTerm[], coding: Coding):
           if (coding === 'treatment' && col.every((v) => v === 0)) continue;
           next.push(col);
         }
-        if (columns.length + next.length > MAX_MODEL_COEFFICIENTS) throw tooLarge();
+        if (columns.length + next.length > MAX_MODEL_COEFFICIENTS) throw tooManyCoefficients();
       }
       block = next;
     }
@@ -416,6 +450,51 @@ function modelMatrix(factors: FactorData[], terms: ModelTerm[], coding: Coding):
     }
   });
   return { x: Matrix.fromColumns(columns, n), assign };
+}
+
+/**
+ * The regression problem reduced to one row per observed cell. Every model column is constant
+ * within a cell of the full crossing, so with X = Z·X_c (Z the n × cells indicator matrix)
+ * ‖y − Xb‖² = Σ within-cell SS + ‖W^½(ȳ_c − X_c b)‖², W = diag(counts). Rows scaled by √count give
+ * the same XᵀX (hence the same column norms, rank decisions, coefficients and effects) as the full
+ * data, while QR runs on #cells rows instead of n.
+ */
+interface CellData {
+  /** Factors with one code per cell row. */
+  factors: FactorData[];
+  /** √count per cell row. */
+  rowWeights: Float64Array;
+  /** √count · cell mean per cell row. */
+  y: Float64Array;
+  /** Σ over cells of Σ(y − cell mean)²: the part of every model's RSS no model can explain. */
+  withinSs: number;
+  n: number;
+}
+
+function collapseToCells(y: readonly number[], factors: FactorData[], cells: CellAccumulator[]): CellData {
+  const key = (codes: ArrayLike<number>): string => Array.from(codes).join(',');
+  const index = new Map(cells.map((c, i) => [key(c.codes), i]));
+  const means = cells.map((c) => c.sum / c.count);
+  let withinSs = 0;
+  y.forEach((v, i) => {
+    const c = index.get(key(factors.map((f) => f.codes[i]!)))!;
+    withinSs += (v - means[c]!) ** 2;
+  });
+  const rowWeights = Float64Array.from(cells, (c) => Math.sqrt(c.count));
+  return {
+    factors: factors.map((f, fi) => ({ ...f, codes: Int32Array.from(cells, (c) => c.codes[fi]!) })),
+    rowWeights,
+    y: Float64Array.from(cells, (c, i) => rowWeights[i]! * means[i]!),
+    withinSs,
+    n: y.length,
+  };
+}
+
+function tooManyCoefficients(): UserInputError {
+  return new UserInputError(
+    `The model has more than ${MAX_MODEL_COEFFICIENTS} coefficients (too many factor levels crossed with each other). ` +
+      'Set interactions: false, or use fewer factors.',
+  );
 }
 
 interface CellAccumulator {
@@ -487,10 +566,4 @@ function marginalMeans(y: readonly number[], factors: FactorData[]): AnovaMargin
     });
   }
   return out;
-}
-
-function mean(values: readonly number[]): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s / values.length;
 }

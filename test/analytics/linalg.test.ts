@@ -1,4 +1,13 @@
-import { Matrix, QrDecomposition, dot, extraSumOfSquares, leastSquares, norm2 } from '../../src/analytics/linalg';
+import {
+  Matrix,
+  QrDecomposition,
+  dot,
+  extraSumOfSquares,
+  invertUpperTriangular,
+  leastSquares,
+  norm2,
+  waldSumOfSquares,
+} from '../../src/analytics/linalg';
 
 function expectVectorClose(actual: ArrayLike<number | null>, expected: (number | null)[], tol = 1e-12): void {
   expect(actual.length).toBe(expected.length);
@@ -189,5 +198,46 @@ describe('extraSumOfSquares', () => {
     const extra = extraSumOfSquares(withCopy, y, [0, 1], [2]);
     expect(extra.df).toBe(0);
     expect(extra.sumSq).toBe(0);
+  });
+});
+
+describe('invertUpperTriangular', () => {
+  it('inverts a hand-checkable triangle', () => {
+    // [2 1; 0 4]⁻¹ = [1/2 −1/8; 0 1/4]
+    const inv = invertUpperTriangular(Matrix.fromRows([[2, 1], [0, 4]]));
+    expect(inv.toRows()).toEqual([
+      [0.5, -0.125],
+      [0, 0.25],
+    ]);
+    expect(() => invertUpperTriangular(Matrix.fromRows([[1, 1], [0, 0]]))).toThrow(RangeError);
+  });
+});
+
+describe('waldSumOfSquares', () => {
+  // Three groups of two: y = 1, 3 | 4, 6 | 10, 12, group means 2, 5, 11, grand mean 6.
+  // Between-group SS = 2·(16 + 1 + 25) = 84, within = 6.
+  const g = [0, 0, 1, 1, 2, 2];
+  const y = [1, 3, 4, 6, 10, 12];
+  const x = Matrix.fromColumns([g.map(() => 1), g.map((v) => (v === 1 ? 1 : 0)), g.map((v) => (v === 2 ? 1 : 0))]);
+  const qr = new QrDecomposition(x);
+  const b = qr.coefficients(y);
+
+  it('equals the RSS increase from dropping the tested columns', () => {
+    expect(waldSumOfSquares(qr, b, [1, 2])).toBeCloseTo(84, 10);
+    // Dropping only the group-2 indicator merges groups 0 and 2: means (1,3,10,12) → 6.5, 5;
+    // RSS = (5.5² + 3.5² + 3.5² + 5.5²) + 2 = 85 + 2, so the increase is 87 − 6 = 81.
+    expect(waldSumOfSquares(qr, b, [2])).toBeCloseTo(81, 10);
+  });
+
+  it('with given columns, splits the increase without cancellation', () => {
+    // Dropping {1, 2} costs 84 in total; dropping 2 alone costs 81, so column 1 given 2 adds 3.
+    expect(waldSumOfSquares(qr, b, [1], { given: [2] })).toBeCloseTo(3, 10);
+    const rInverse = invertUpperTriangular(qr.r());
+    expect(waldSumOfSquares(qr, b, [1, 2], { rInverse })).toBeCloseTo(84, 10);
+  });
+
+  it('refuses rank-deficient fits', () => {
+    const dup = new QrDecomposition(Matrix.fromColumns([x.column(0), x.column(1), x.column(1)]));
+    expect(() => waldSumOfSquares(dup, [1, 2, null], [1])).toThrow(RangeError);
   });
 });
