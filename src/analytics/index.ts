@@ -14,3 +14,7 @@ export { buildTrajectory, downsampleMinMax, emaSmooth, globalStep, progress, sta
 export type { TrajectoryOptions, TrajectoryPoint } from './trajectory';
 export { aggregateAcrossRuns, interpolateOnGrid, progressGrid } from './grouping';
 export type { GridAggregate } from './grouping';
+export { anova, fUpperTail, MAX_MODEL_COEFFICIENTS } from './anova';
+export type { AnovaCell, AnovaInput, AnovaMarginalMean, AnovaResult, AnovaTerm, SumOfSquaresType } from './anova';
+export { holmAdjust, pairwiseWelch, welchTTest } from './pairwise';
+export type { PairwiseComparison, PairwiseResult } from './pairwise';

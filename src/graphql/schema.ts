@@ -4,20 +4,24 @@ import { buildSchema } from 'type-graphql';
 import type { DriftDb } from '../db/client';
 import { AnalysisService } from '../services/analysis.service';
 import { CatalogService } from '../services/catalog.service';
+import { EffectsService } from '../services/effects.service';
+import { EffectsResolver } from './effects/effects.resolver';
 import { AnalysisResolver } from './analysis/analysis.resolver';
 import { CatalogResolver } from './catalog/catalog.resolver';
 
 export interface Services {
   catalog: CatalogService;
   analysis: AnalysisService;
+  effects: EffectsService;
 }
 
 export function createServices(db: DriftDb): Services {
   const catalog = new CatalogService(db);
-  return { catalog, analysis: new AnalysisService(db, catalog) };
+  const analysis = new AnalysisService(db, catalog);
+  return { catalog, analysis, effects: new EffectsService(analysis) };
 }
 
-const RESOLVERS = [CatalogResolver, AnalysisResolver] as const;
+const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver] as const;
 
 /** Builds the executable schema; resolvers get their services through the constructor. */
 export async function createSchema(services: Services | null): Promise<GraphQLSchema> {
@@ -25,6 +29,7 @@ export async function createSchema(services: Services | null): Promise<GraphQLSc
   if (services) {
     instances.set(CatalogResolver, new CatalogResolver(services.catalog));
     instances.set(AnalysisResolver, new AnalysisResolver(services.analysis));
+    instances.set(EffectsResolver, new EffectsResolver(services.effects));
   }
   return buildSchema({
     resolvers: RESOLVERS,

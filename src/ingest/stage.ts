@@ -92,7 +92,7 @@ export async function stageFiles(
         message: `needs either p_support, p_neutral and p_oppose or a stance column (columns present: ${[...present].join(', ')})`,
       });
     }
-    if (missingKeys.length || (!hasProbabilities && !hasStance)) continue;
+    if (missingKeys.length || (!hasProbabilities && !hasStance)) { await conn.run(`DROP TABLE ${raw}`); continue; }
     const col = (c: CanonicalColumn) => `CAST(${sqlIdent(source(c))} AS VARCHAR)`;
     const prob = (c: CanonicalColumn) => (hasProbabilities ? col(c) : 'NULL');
     await conn.run(

@@ -4,8 +4,15 @@
  */
 import {
   DEFAULT_CONFIDENCE,
+  aggregateAcrossRuns,
   buildTrajectory,
   distributionShiftByStage,
+  interpolateOnGrid,
+  progressGrid,
+  stageDrift,
+  summarise,
+  type GridAggregate,
+  type Summary,
   driftMetrics,
   stageAttribution,
   type DriftEndpoint,
@@ -65,6 +72,7 @@ export interface AttributionRow {
 }
 
 export const LIMITS = {
+  gridPoints: 1000,
   runIdsPerQuery: 1000,
   trajectoryRuns: 200,
   analyticRuns: 5000,
@@ -124,6 +132,11 @@ export class AnalysisService {
       );
     }
     return [...new Set(sel.topics)];
+  }
+
+  /** The selected runs' checkpoints (for services built on this one). */
+  loadSelection(sel: Selection, maxRuns: number): Promise<{ data: RunCheckpoints[]; stances: Stance[]; confidence: number }> {
+    return this.load(sel, maxRuns);
   }
 
   private async load(sel: Selection, maxRuns: number): Promise<{ data: RunCheckpoints[]; stances: Stance[]; confidence: number }> {
@@ -206,4 +219,120 @@ export class AnalysisService {
     }
     return out;
   }
+
+  /** The level of one grouping factor for a run (null when the run has no such stage). */
+  factorLevel(rc: RunCheckpoints, factor: GroupFactor, kind: StageKind): string | null {
+    const lastOf = (k: StageKind) => [...rc.stages].reverse().find((s) => s.kind === k);
+    switch (factor) {
+      case 'MODEL':
+        return rc.run.model;
+      case 'LAB':
+        return rc.run.lab;
+      case 'SFT_DATASET':
+        return lastOf('sft')?.dataset ?? null;
+      case 'ALGORITHM':
+        return lastOf(kind)?.algorithm ?? null;
+      case 'DATASET':
+        return lastOf(kind)?.dataset ?? null;
+    }
+  }
+
+  async groupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
+    const gridPoints = req.gridPoints ?? 50;
+    if (!(Number.isInteger(gridPoints) && gridPoints >= 2 && gridPoints <= LIMITS.gridPoints)) {
+      throw new UserInputError(`gridPoints must be an integer from 2 to ${LIMITS.gridPoints}, got ${gridPoints}`, { argumentName: 'gridPoints' });
+    }
+    const factors = [...new Set(req.groupBy)];
+    const kind = req.stageKind ?? 'preference';
+    const { data, stances, confidence } = await this.load(req, LIMITS.analyticRuns);
+    const grid = progressGrid(gridPoints);
+
+    const groups = new Map<string, { levels: { factor: GroupFactor; level: string }[]; runs: RunCheckpoints[] }>();
+    for (const rc of data) {
+      const levels = factors.map((factor) => ({ factor, level: this.factorLevel(rc, factor, kind) }));
+      if (levels.some((l) => l.level === null)) continue; // the run lacks the stage a factor reads
+      const key = JSON.stringify(levels);
+      const g = groups.get(key) ?? { levels: levels as { factor: GroupFactor; level: string }[], runs: [] };
+      g.runs.push(rc);
+      groups.set(key, g);
+    }
+
+    const out: GroupedTrajectory[] = [];
+    for (const g of [...groups.values()].sort((a, b) => JSON.stringify(a.levels).localeCompare(JSON.stringify(b.levels)))) {
+      const topics = [...new Set(g.runs.flatMap((rc) => [...rc.topics.keys()]))].sort();
+      for (const topic of topics) {
+        for (const stance of stances) {
+          // Stage k of the group = the k-th evaluated stage of each run; runs are aligned on progress within it.
+          const perStage: { stage: string; kind: StageKind; series: (number | null)[][]; mags: number[]; times: number[] }[] = [];
+          const members = g.runs.filter((rc) => rc.topics.has(topic));
+          for (const rc of members) {
+            pathsFor(rc, topic, stance, confidence).forEach((path, k) => {
+              const slot = (perStage[k] ??= { stage: path.stage, kind: path.kind, series: [], mags: [], times: [] });
+              slot.series.push(interpolateOnGrid(path.points.map((p) => ({ progress: path.T === 0 ? 0 : p.step / path.T, value: p.value })), gridPoints));
+              if (path.kind !== 'base') {
+                const d = stageDrift(path, req.endpoint ?? 'LAST');
+                slot.mags.push(d.magnitude);
+                slot.times.push(d.driftTime);
+              }
+            });
+          }
+          const withCi = (xs: number[]) => {
+            const sm = summarise(xs, confidence);
+            return { ...sm, ciLow: sm.mean - sm.half, ciHigh: sm.mean + sm.half };
+          };
+          out.push({
+            levels: g.levels,
+            label: g.levels.map((l) => `${l.factor}=${l.level}`).join(', ') || 'all runs',
+            topic,
+            stance,
+            runIds: members.map((rc) => String(rc.run.id)),
+            runKeys: members.map((rc) => rc.run.key),
+            labs: [...new Set(members.map((rc) => rc.run.lab))].sort(),
+            stages: perStage.map((slot, index) => ({
+              index,
+              stage: slot.stage,
+              stageKind: slot.kind,
+              runs: slot.series.length,
+              points: aggregateAcrossRuns(slot.series, confidence).map((a, i) => ({ progress: grid[i]!, ...a })),
+              drift: slot.mags.length ? { magnitude: withCi(slot.mags), driftTime: withCi(slot.times) } : null,
+            })),
+          });
+        }
+      }
+    }
+    return out;
+  }
+}
+
+export type GroupFactor = 'ALGORITHM' | 'DATASET' | 'MODEL' | 'SFT_DATASET' | 'LAB';
+
+export interface GroupedRequest extends Selection {
+  groupBy: GroupFactor[];
+  gridPoints?: number | null;
+  /** Stage kind whose algorithm/dataset the ALGORITHM and DATASET factors read (default preference). */
+  stageKind?: StageKind | null;
+  endpoint?: DriftEndpoint | null;
+}
+
+export interface GroupedStage {
+  index: number;
+  stage: string;
+  stageKind: StageKind;
+  runs: number;
+  points: ({ progress: number } & GridAggregate)[];
+  drift: {
+    magnitude: Summary & { ciLow: number; ciHigh: number };
+    driftTime: Summary & { ciLow: number; ciHigh: number };
+  } | null;
+}
+
+export interface GroupedTrajectory {
+  levels: { factor: GroupFactor; level: string }[];
+  label: string;
+  topic: string;
+  stance: Stance;
+  runIds: string[];
+  runKeys: string[];
+  labs: string[];
+  stages: GroupedStage[];
 }

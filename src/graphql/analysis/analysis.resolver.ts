@@ -2,7 +2,18 @@ import { Args, Query, Resolver } from 'type-graphql';
 import type { RunSelector } from '../../services/catalog.service';
 import { AnalysisService, type Selection } from '../../services/analysis.service';
 import type { Stance } from '../../domain';
-import { DriftArgs, DriftMetric, SelectionArgs, StageAttribution, Trajectory, TrajectoryArgs } from './analysis.types';
+import {
+  DriftArgs,
+  DriftMetric,
+  GroupedTrajectory,
+  GroupedTrajectoryArgs,
+  SelectionArgs,
+  StageAttribution,
+  Trajectory,
+  TrajectoryArgs,
+} from './analysis.types';
+import type { GroupFactor } from '../../services/analysis.service';
+import type { StageKind } from '../../domain';
 
 export function toSelection(a: SelectionArgs): Selection {
   return {
@@ -31,5 +42,16 @@ export class AnalysisResolver {
   @Query(() => [StageAttribution], { description: 'Share of the value change per stage' })
   stageAttribution(@Args(() => SelectionArgs) args: SelectionArgs): Promise<StageAttribution[]> {
     return this.analysis.stageAttribution(toSelection(args)) as Promise<StageAttribution[]>;
+  }
+
+  @Query(() => [GroupedTrajectory], { description: 'Trajectories averaged over groups of runs, per topic and stance, with across-run uncertainty' })
+  groupedTrajectories(@Args(() => GroupedTrajectoryArgs) args: GroupedTrajectoryArgs): Promise<GroupedTrajectory[]> {
+    return this.analysis.groupedTrajectories({
+      ...toSelection(args),
+      groupBy: args.groupBy as GroupFactor[],
+      gridPoints: args.gridPoints,
+      stageKind: args.stageKind as StageKind,
+      endpoint: args.endpoint,
+    }) as Promise<GroupedTrajectory[]>;
   }
 }

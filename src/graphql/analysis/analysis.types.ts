@@ -184,3 +184,143 @@ export class StageAttribution {
   @Field(() => [StageShare])
   stages!: StageShare[];
 }
+
+export enum GroupFactorEnum {
+  ALGORITHM = 'ALGORITHM',
+  DATASET = 'DATASET',
+  MODEL = 'MODEL',
+  SFT_DATASET = 'SFT_DATASET',
+  LAB = 'LAB',
+}
+registerEnumType(GroupFactorEnum, {
+  name: 'GroupFactor',
+  description:
+    'ALGORITHM / DATASET: algorithm and training data of the run’s last stage of the chosen stageKind (default PREFERENCE); ' +
+    'SFT_DATASET: data of the last SFT stage; MODEL; LAB',
+});
+
+@ArgsType()
+export class GroupedTrajectoryArgs extends SelectionArgs {
+  @Field(() => [GroupFactorEnum], { description: 'Factors whose level combinations form the groups; [] puts all runs in one group' })
+  groupBy!: GroupFactorEnum[];
+
+  @Field(() => Int, { defaultValue: 50, description: 'Points of the common progress grid per stage (2 to 1000)' })
+  gridPoints!: number;
+
+  @Field(() => StageKindEnum, { defaultValue: StageKindEnum.PREFERENCE, description: 'Stage kind the ALGORITHM and DATASET factors read' })
+  stageKind!: StageKindEnum;
+
+  @Field(() => DriftEndpointEnum, { defaultValue: DriftEndpointEnum.LAST, description: 'Endpoint of the grouped drift magnitudes' })
+  endpoint!: DriftEndpointEnum;
+}
+
+@ObjectType()
+export class GroupLevel {
+  @Field(() => GroupFactorEnum)
+  factor!: GroupFactorEnum;
+
+  @Field(() => String)
+  level!: string;
+}
+
+@ObjectType({ description: 'Across-run summary at one progress value; the unit is the run' })
+export class GroupedPoint {
+  @Field(() => Float, { description: 'step / T_k, from 0 to 1' })
+  progress!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Mean over the runs evaluated around this progress; null when none is' })
+  mean!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  sd!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  se!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  ciLow!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  ciHigh!: number | null;
+
+  @Field(() => Int, { description: 'Runs contributing (linear interpolation within their evaluated range)' })
+  n!: number;
+}
+
+@ObjectType({ description: 'Mean over runs with a t confidence interval' })
+export class GroupedEstimate {
+  @Field(() => Float)
+  mean!: number;
+
+  @Field(() => Float, { nullable: true })
+  sd!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  se!: number | null;
+
+  @Field(() => Float)
+  ciLow!: number;
+
+  @Field(() => Float)
+  ciHigh!: number;
+
+  @Field(() => Int)
+  n!: number;
+}
+
+@ObjectType()
+export class GroupedDrift {
+  @Field(() => GroupedEstimate)
+  magnitude!: GroupedEstimate;
+
+  @Field(() => GroupedEstimate)
+  driftTime!: GroupedEstimate;
+}
+
+@ObjectType({ description: 'The k-th evaluated stage of the group’s runs' })
+export class GroupedStage {
+  @Field(() => Int)
+  index!: number;
+
+  @Field(() => String, { description: 'Stage name (of the first run; runs are aligned by position)' })
+  stage!: string;
+
+  @Field(() => StageKindEnum)
+  stageKind!: StageKindEnum;
+
+  @Field(() => Int)
+  runs!: number;
+
+  @Field(() => [GroupedPoint])
+  points!: GroupedPoint[];
+
+  @Field(() => GroupedDrift, { nullable: true, description: 'Mean drift magnitude and time over the runs; null for base stages' })
+  drift!: GroupedDrift | null;
+}
+
+@ObjectType({ description: 'Runs sharing factor levels, aligned on progress within each stage' })
+export class GroupedTrajectory {
+  @Field(() => [GroupLevel])
+  levels!: GroupLevel[];
+
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => String)
+  topic!: string;
+
+  @Field(() => StanceEnum)
+  stance!: StanceEnum;
+
+  @Field(() => [ID])
+  runIds!: string[];
+
+  @Field(() => [String])
+  runKeys!: string[];
+
+  @Field(() => [String])
+  labs!: string[];
+
+  @Field(() => [GroupedStage])
+  stages!: GroupedStage[];
+}
