@@ -6,6 +6,7 @@ import { DriftDb } from './db/client';
 import { migrate } from './db/migrate';
 import { BundleError, ConflictError } from './ingest/errors';
 import { ingestBundle, type IngestResult } from './ingest/ingest';
+import { readManifest } from './ingest/manifest';
 import { loadDemo } from './seed';
 
 function describe(r: IngestResult): string {
@@ -48,6 +49,7 @@ program
   .option('--replace', 'replace a loaded dataset with the same lab, name and version but different content')
   .option('--quiet', 'no progress output')
   .action(async (dir: string, opts: { db?: string; replace?: boolean; quiet?: boolean }) => {
+    readManifest(dir); // refuse a bad manifest before creating or opening any database file
     const result = await withDb(opts.db, (db) =>
       ingestBundle(db, dir, { replace: opts.replace, progress: opts.quiet ? undefined : progress }),
     );

@@ -9,11 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { eq, and } from 'drizzle-orm';
 import { queryOn, type DriftDb } from '../db/client';
-import { datasets, labs, prompts, runs, stages, topics } from '../db/schema';
+import { datasets, labs, runs, stages } from '../db/schema';
 import { sqlString } from '../db/sql';
 import { bumpDataVersion } from '../db/version';
 import { ConflictError } from './errors';
-import { readManifest, type Manifest } from './manifest';
+import { IDS, ROWS, countProblems, stageFast } from './fast';
+import { readManifest, type Manifest, type RunSpec } from './manifest';
 import { STAGING, stageFiles } from './stage';
 import { MANIFEST_STAGES, STANCE_MAP, TYPED, validate } from './validate';
 
@@ -59,8 +60,43 @@ async function nextId(conn: DuckDBConnection, table: string): Promise<number> {
 }
 
 async function dropTemps(conn: DuckDBConnection): Promise<void> {
-  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, 'ingest_ids']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, ROWS, 'ingest_labels', 'ingest_pm']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
+
+/**
+ * Re-reads the bundle as text and reports every problem with file, line and field. Called only
+ * when the fast path found something wrong; it always throws.
+ */
+async function diagnose(conn: DuckDBConnection, manifest: Manifest, progress: (m: string) => void): Promise<never> {
+  progress('problems found: re-reading the files to locate them');
+  const staged = await stageFiles(conn, manifest.files, progress);
+  await validate(conn, manifest, staged);
+  throw new Error('ingest found a problem in this bundle that it could not locate; please report it with the bundle');
+}
+
+interface IdPlan {
+  datasetId: number;
+  firstRun: number;
+  lastRun: number;
+  promptBase: number;
+  runs: { id: number; spec: RunSpec; stages: { id: number; ordinal: number }[] }[];
+}
+
+/** Assigns ids for the new dataset, runs and stages (one writer, so max+1 is safe) and stages them as IDS. */
+async function planIds(conn: DuckDBConnection, manifest: Manifest): Promise<IdPlan> {
+  const datasetId = await nextId(conn, 'datasets');
+  let runId = await nextId(conn, 'runs');
+  let stageId = await nextId(conn, 'stages');
+  const promptBase = await nextId(conn, 'prompts');
+  const firstRun = runId;
+  const runs = manifest.runs.map((spec) => ({ id: runId++, spec, stages: spec.stages.map((_, ordinal) => ({ id: stageId++, ordinal })) }));
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${IDS} (run_key VARCHAR, stage_name VARCHAR, run_id INTEGER, stage_id INTEGER)`);
+  const rows = runs.flatMap((r) => r.spec.stages.map((st, k) => `(${sqlString(r.spec.key)}, ${sqlString(st.name)}, ${r.id}, ${r.stages[k]!.id})`));
+  for (let i = 0; i < rows.length; i += 1000) await conn.run(`INSERT INTO ${IDS} VALUES ${rows.slice(i, i + 1000).join(', ')}`);
+  return { datasetId, firstRun, lastRun: runId - 1, promptBase, runs };
+}
+
+class DuplicateRows extends Error {}
 
 export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions = {}): Promise<IngestResult> {
   const started = Date.now();
@@ -70,51 +106,63 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
   const { lab, name, version } = manifest.dataset;
   const base = { lab, dataset: name, version, contentHash: hash, files: manifest.files.length };
 
-  const existing = (
-    await db.orm
-      .select({ id: datasets.id, hash: datasets.contentHash, observations: datasets.observationCount })
-      .from(datasets)
-      .innerJoin(labs, eq(labs.id, datasets.labId))
-      .where(and(eq(labs.name, lab), eq(datasets.name, name), eq(datasets.version, version)))
-  )[0];
-  if (existing && existing.hash === hash) {
-    const [counts] = await db.query(
-      `SELECT count(*) AS runs FROM runs WHERE dataset_id = $1`,
-      [existing.id],
-    );
-    return {
-      ...base,
-      status: 'unchanged',
-      datasetId: existing.id,
-      runs: Number(counts?.runs ?? 0),
-      topics: 0,
-      prompts: 0,
-      observations: existing.observations,
-      seconds: (Date.now() - started) / 1000,
-    };
-  }
-  if (existing && !opts.replace) {
-    throw new ConflictError(
-      `${lab}/${name} version ${version} is already loaded with different content; ` +
-        `bump dataset.version in manifest.json to keep both, or pass --replace to overwrite it`,
-    );
-  }
-
+  // The lookup runs on the write connection so two ingests in one process cannot both insert.
   return db.withWriter(async (conn) => {
+    const orm = db.ormOn(conn);
+    const existing = (
+      await orm
+        .select({ id: datasets.id, hash: datasets.contentHash, observations: datasets.observationCount })
+        .from(datasets)
+        .innerJoin(labs, eq(labs.id, datasets.labId))
+        .where(and(eq(labs.name, lab), eq(datasets.name, name), eq(datasets.version, version)))
+    )[0];
+    if (existing && existing.hash === hash) {
+      const [counts] = await queryOn(
+        conn,
+        `SELECT (SELECT count(*) FROM runs WHERE dataset_id = $1) AS runs,
+                (SELECT count(DISTINCT topic_id) FROM prompts WHERE dataset_id = $1) AS topics,
+                (SELECT count(*) FROM prompts WHERE dataset_id = $1) AS prompts`,
+        [existing.id],
+      );
+      return {
+        ...base,
+        status: 'unchanged',
+        datasetId: existing.id,
+        runs: Number(counts?.runs ?? 0),
+        topics: Number(counts?.topics ?? 0),
+        prompts: Number(counts?.prompts ?? 0),
+        observations: existing.observations,
+        seconds: (Date.now() - started) / 1000,
+      } as IngestResult;
+    }
+    if (existing && !opts.replace) {
+      throw new ConflictError(
+        `${lab}/${name} version ${version} is already loaded with different content; ` +
+          `bump dataset.version in manifest.json to keep both, or pass --replace to overwrite it`,
+      );
+    }
     try {
-      const staged = await stageFiles(conn, manifest.files, progress);
-      const total = staged.reduce((a, f) => a + f.rows, 0);
-      progress(`validating ${total.toLocaleString('en-US')} rows`);
-      const observations = await validate(conn, manifest, staged);
+      const plan = await planIds(conn, manifest);
+      progress(`reading ${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'}`);
+      let staged = false;
+      try {
+        staged = await stageFast(conn, manifest);
+      } catch {
+        staged = false; // a reader refused the file: the diagnosis reports where
+      }
+      if (!staged) return await diagnose(conn, manifest, progress);
+      const { rows, bad } = await countProblems(conn);
+      progress(`read ${rows.toLocaleString('en-US')} rows; ${bad ? `${bad.toLocaleString('en-US')} invalid` : 'all valid'}`);
+      if (bad > 0 || rows === 0) return await diagnose(conn, manifest, progress);
 
-      progress('writing');
       await conn.run('BEGIN TRANSACTION');
       try {
-        const result = await write(db, conn, manifest, hash, observations, existing?.id, progress);
+        const result = await write(db, conn, manifest, hash, rows, plan, existing?.id, progress);
         await conn.run('COMMIT');
         return { ...base, ...result, status: existing ? 'replaced' : 'ingested', seconds: (Date.now() - started) / 1000 } as IngestResult;
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
+        if (err instanceof DuplicateRows) return await diagnose(conn, manifest, progress);
         throw err;
       }
     } finally {
@@ -129,15 +177,12 @@ async function write(
   manifest: Manifest,
   hash: string,
   observationCount: number,
+  plan: IdPlan,
   replaceId: number | undefined,
   progress: (m: string) => void,
 ): Promise<Pick<IngestResult, 'datasetId' | 'runs' | 'topics' | 'prompts' | 'observations'>> {
   const orm = db.ormOn(conn);
-  // Ids are taken before any delete so a replaced dataset's ids are never reused in this transaction.
-  const datasetId = await nextId(conn, 'datasets');
-  let runId = await nextId(conn, 'runs');
-  let stageId = await nextId(conn, 'stages');
-  const promptBase = await nextId(conn, 'prompts');
+  const { datasetId, firstRun, lastRun, promptBase } = plan;
 
   if (replaceId !== undefined) {
     progress(`removing the previous content of dataset ${replaceId}`);
@@ -172,59 +217,53 @@ async function write(
     manifest: manifest.raw,
   });
 
-  const firstRun = runId;
-  const idRows: string[] = [];
-  const runValues = [];
-  const stageValues = [];
-  for (const r of manifest.runs) {
-    const rid = runId++;
-    runValues.push({ id: rid, datasetId, key: r.key, model: r.model, seed: r.seed, metadata: r.metadata });
-    for (const [ordinal, s] of r.stages.entries()) {
-      const sid = stageId++;
-      stageValues.push({ id: sid, runId: rid, ordinal, ...s });
-      idRows.push(`(${sqlString(r.key)}, ${sqlString(s.name)}, ${rid}, ${sid})`);
-    }
-  }
-  const lastRun = runId - 1;
+  const runValues = plan.runs.map((r) => ({ id: r.id, datasetId, key: r.spec.key, model: r.spec.model, seed: r.spec.seed, metadata: r.spec.metadata }));
+  const stageValues = plan.runs.flatMap((r) => r.spec.stages.map((s, k) => ({ id: r.stages[k]!.id, runId: r.id, ordinal: k, ...s })));
   for (let i = 0; i < runValues.length; i += 500) await orm.insert(runs).values(runValues.slice(i, i + 500));
   for (let i = 0; i < stageValues.length; i += 500) await orm.insert(stages).values(stageValues.slice(i, i + 500));
-  await conn.run('CREATE OR REPLACE TEMP TABLE ingest_ids (run_key VARCHAR, stage_name VARCHAR, run_id INTEGER, stage_id INTEGER)');
-  await conn.run(`INSERT INTO ingest_ids VALUES ${idRows.join(', ')}`);
 
   const topicBase = await nextId(conn, 'topics');
   await conn.run(
-    `INSERT INTO ${sqlIdentTable(topics)} (id, name)
+    `INSERT INTO topics (id, name)
      SELECT ${topicBase} - 1 + row_number() OVER (ORDER BY topic), topic
-     FROM (SELECT DISTINCT topic FROM ${TYPED}) WHERE topic NOT IN (SELECT name FROM topics)`,
+     FROM (SELECT DISTINCT topic FROM ${ROWS}) WHERE topic NOT IN (SELECT name FROM topics)`,
   );
   await conn.run(
-    `INSERT INTO ${sqlIdentTable(prompts)} (id, dataset_id, topic_id, key)
+    `INSERT INTO prompts (id, dataset_id, topic_id, key)
      SELECT ${promptBase} - 1 + row_number() OVER (ORDER BY t.id, p.prompt_id), ${datasetId}, t.id, p.prompt_id
-     FROM (SELECT DISTINCT topic, prompt_id FROM ${TYPED}) p JOIN topics t ON t.name = p.topic`,
+     FROM (SELECT DISTINCT topic, prompt_id FROM ${ROWS}) p JOIN topics t ON t.name = p.topic`,
   );
 
   progress(`writing ${observationCount.toLocaleString('en-US')} observations`);
+  // No ORDER BY: files are grouped by run in practice, which keeps zone maps useful, and a
+  // global sort of every row costs more than it saves.
   await conn.run(
     `INSERT INTO observations
-     SELECT i.run_id, i.stage_id, CAST(s.step_num AS INTEGER), t.id, p.id, CAST(s.gen_num AS INTEGER), s.ps, s.pn, s.po
-     FROM ${TYPED} s
-     JOIN ingest_ids i ON i.run_key = s.run_id AND i.stage_name = s.stage
+     SELECT s.run_id, s.stage_id, CAST(s.step_num AS INTEGER), t.id, p.id, CAST(s.gen_num AS INTEGER), s.ps, s.pn, s.po
+     FROM ${ROWS} s
      JOIN topics t ON t.name = s.topic
-     JOIN prompts p ON p.dataset_id = ${datasetId} AND p.topic_id = t.id AND p.key = s.prompt_id
-     ORDER BY 1, 2, 3, 4, 5, 6`,
+     JOIN prompts p ON p.dataset_id = ${datasetId} AND p.topic_id = t.id AND p.key = s.prompt_id`,
   );
   progress('aggregating prompt means and checkpoint values');
   const range = `run_id BETWEEN ${firstRun} AND ${lastRun}`;
   await conn.run(
-    `INSERT INTO prompt_means
-     SELECT run_id, stage_id, step, topic_id, prompt_id, count(*), avg(p_support), avg(p_neutral), avg(p_oppose)
-     FROM observations WHERE ${range} GROUP BY ALL ORDER BY ALL`,
+    `CREATE OR REPLACE TEMP TABLE ingest_pm AS
+     SELECT run_id, stage_id, step, topic_id, prompt_id, count(*) AS generations, count(DISTINCT generation) AS distinct_generations,
+       avg(p_support) AS m_support, avg(p_neutral) AS m_neutral, avg(p_oppose) AS m_oppose
+     FROM observations WHERE ${range} GROUP BY ALL`,
+  );
+  // A repeated (run, stage, step, topic, prompt, generation) shows as fewer distinct generations than rows.
+  const [dup] = await queryOn(conn, `SELECT count(*) AS n FROM ingest_pm WHERE generations <> distinct_generations`);
+  if (Number(dup?.n ?? 0) > 0) throw new DuplicateRows();
+  await conn.run(
+    `INSERT INTO prompt_means SELECT run_id, stage_id, step, topic_id, prompt_id, generations, m_support, m_neutral, m_oppose
+     FROM ingest_pm ORDER BY run_id, stage_id, step, topic_id, prompt_id`,
   );
   await conn.run(
     `INSERT INTO checkpoint_values
      SELECT run_id, stage_id, step, topic_id, count(*), avg(m_support), avg(m_neutral), avg(m_oppose),
        stddev_samp(m_support), stddev_samp(m_neutral), stddev_samp(m_oppose)
-     FROM prompt_means WHERE ${range} GROUP BY run_id, stage_id, step, topic_id ORDER BY run_id, stage_id, step, topic_id`,
+     FROM ingest_pm GROUP BY run_id, stage_id, step, topic_id ORDER BY run_id, stage_id, step, topic_id`,
   );
   await bumpDataVersion(conn);
 
@@ -240,8 +279,4 @@ async function write(
     prompts: Number(counts?.prompts ?? 0),
     observations: observationCount,
   };
-}
-
-function sqlIdentTable(t: typeof topics | typeof prompts): string {
-  return t === topics ? 'topics' : 'prompts';
 }

@@ -137,10 +137,14 @@ export function readManifest(dir: string): Manifest {
     throw new BundleError([{ file: MANIFEST, message: `not found in ${bundleDir}` }]);
   }
   let json: unknown;
+  const text = fs.readFileSync(manifestPath, 'utf8');
   try {
-    json = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    throw new BundleError([{ file: MANIFEST, message: `is not valid JSON: ${(err as Error).message}` }]);
+    const msg = (err as Error).message;
+    const at = /at position (\d+)/.exec(msg);
+    const line = at ? text.slice(0, Number(at[1])).split('\n').length : undefined;
+    throw new BundleError([{ file: MANIFEST, line, message: `is not valid JSON: ${msg}` }]);
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {

@@ -5,6 +5,8 @@
  * database file.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import fs from 'node:fs';
+import readline from 'node:readline';
 import { queryOn } from '../db/client';
 import { sqlIdent, sqlString } from '../db/sql';
 import { BundleError, type Problem } from './errors';
@@ -21,11 +23,38 @@ export interface StagedFile {
   lineOffset: number;
 }
 
+/** The header of a CSV file, split on its delimiter (quotes honoured), without sniffing. */
+function csvHeader(f: FileSpec, delim: string): string[] {
+  const fd = fs.openSync(f.absPath, 'r');
+  const buf = Buffer.alloc(1 << 16);
+  const n = fs.readSync(fd, buf, 0, buf.length, 0);
+  fs.closeSync(fd);
+  const first = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < first.length; i++) {
+    const ch = first[i]!;
+    if (quoted) {
+      if (ch === '"' && first[i + 1] === '"') (cur += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === delim) out.push(cur), (cur = '');
+    else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
 function readerSql(f: FileSpec): string {
   const p = sqlString(f.absPath);
   switch (f.format) {
-    case 'csv':
-      return `read_csv(${p}, header = true, all_varchar = true, strict_mode = true${f.delimiter ? `, delim = ${sqlString(f.delimiter)}` : ''})`;
+    case 'csv': {
+      const delim = f.delimiter ?? (f.absPath.toLowerCase().endsWith('.tsv') ? '\t' : ',');
+      const cols = csvHeader(f, delim).map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
+      return `read_csv(${p}, header = true, auto_detect = false, delim = ${sqlString(delim)}, quote = '"', escape = '"', strict_mode = true, columns = {${cols}})`;
+    }
     case 'jsonl':
       return `read_json(${p}, format = 'newline_delimited', records = true)`;
     case 'parquet':
@@ -69,7 +98,13 @@ export async function stageFiles(
       await conn.run(`DROP TABLE IF EXISTS ${raw}`);
       await conn.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${readerSql(f)}`);
     } catch (err) {
-      problems.push(readFailure(f, err as Error));
+      const problem = readFailure(f, err as Error);
+      if (f.format === 'jsonl') {
+        // DuckDB's JSON reader reports line numbers one too high; find the line ourselves
+        const bad = await firstBadJsonLine(f.absPath);
+        if (bad) problem.line = bad;
+      }
+      problems.push(problem);
       continue;
     }
     const present = new Set((await queryOn(conn, `SELECT column_name FROM duckdb_columns() WHERE table_name = '${raw}'`)).map((r) => String(r.column_name)));
@@ -92,7 +127,10 @@ export async function stageFiles(
         message: `needs either p_support, p_neutral and p_oppose or a stance column (columns present: ${[...present].join(', ')})`,
       });
     }
-    if (missingKeys.length || (!hasProbabilities && !hasStance)) { await conn.run(`DROP TABLE ${raw}`); continue; }
+    if (missingKeys.length || (!hasProbabilities && !hasStance)) {
+      await conn.run(`DROP TABLE ${raw}`);
+      continue;
+    }
     const col = (c: CanonicalColumn) => `CAST(${sqlIdent(source(c))} AS VARCHAR)`;
     const prob = (c: CanonicalColumn) => (hasProbabilities ? col(c) : 'NULL');
     await conn.run(
@@ -112,4 +150,51 @@ export async function stageFiles(
   }
   if (problems.length) throw new BundleError(problems);
   return staged;
+}
+
+async function firstBadJsonLine(file: string): Promise<number | undefined> {
+  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const l of rl) {
+      n++;
+      if (!l.trim()) continue;
+      try {
+        const v: unknown = JSON.parse(l);
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return n;
+      } catch {
+        return n;
+      }
+    }
+  } finally {
+    rl.close();
+  }
+  return undefined;
+}
+
+/**
+ * Physical 1-based line numbers of the given data records (1-based, header excluded) of a CSV or
+ * JSONL file. DuckDB's readers skip blank lines and CSV fields may hold quoted newlines, so a
+ * record number is not a line number; this reads the file once to translate.
+ */
+export async function physicalLines(file: string, format: 'csv' | 'jsonl', records: Set<number>): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  let line = 0;
+  let record = format === 'csv' ? -1 : 0; // the CSV header is record 0
+  let inQuotes = false;
+  try {
+    for await (const text of rl) {
+      line++;
+      if (!inQuotes && text.trim() !== '') {
+        record++;
+        if (records.has(record)) out.set(record, line);
+        if (out.size === records.size) break;
+      }
+      if (format === 'csv' && (text.split('"').length - 1) % 2 === 1) inQuotes = !inQuotes;
+    }
+  } finally {
+    rl.close();
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { sqlString } from '../db/sql';
 import { STANCES, type Stance } from '../domain';
 import { BundleError, MAX_PROBLEMS, type Problem } from './errors';
 import type { Manifest } from './manifest';
-import { STAGING, type StagedFile } from './stage';
+import { STAGING, physicalLines, type StagedFile } from './stage';
 
 export const MANIFEST_STAGES = 'ingest_manifest_stages';
 export const STANCE_MAP = 'ingest_stance_map';
@@ -39,8 +39,7 @@ function integerChecks(field: string, raw: string, num: string): Check[] {
   ];
 }
 
-function probabilityChecks(field: string, raw: string, num: string): Check[] {
-  const isProb = `stance IS NULL`;
+function probabilityChecks(field: string, raw: string, num: string, isProb: string): Check[] {
   return [
     { field, bad: `${isProb} AND (${raw} IS NULL OR trim(${raw}) = '')`, message: `'is empty; give a probability in [0, 1]'` },
     { field, bad: `${isProb} AND ${raw} IS NOT NULL AND trim(${raw}) <> '' AND ${num} IS NULL`, message: `${q(raw)} || ' is not a number'` },
@@ -54,15 +53,17 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${MANIFEST_STAGES} (run_key VARCHAR, stage_name VARCHAR)`);
   await conn.run(`INSERT INTO ${MANIFEST_STAGES} VALUES ${stageRows.join(', ')}`);
 
+  const probFiles = staged.flatMap((f, i) => (f.hasProbabilities ? [i] : []));
+  const isProb = probFiles.length ? `file_idx IN (${probFiles.join(', ')})` : 'false';
   const labels: [string, Stance][] = [...STANCES.map((s) => [s, s] as [string, Stance]), ...Object.entries(manifest.stanceLabels)];
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${STANCE_MAP} (label VARCHAR, stance VARCHAR)`);
   await conn.run(`INSERT INTO ${STANCE_MAP} VALUES ${labels.map(([l, s]) => `(${sqlString(l)}, ${sqlString(s)})`).join(', ')}`);
 
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${TYPED} AS
     SELECT s.*, TRY_CAST(s.step AS DOUBLE) AS step_num, TRY_CAST(s.generation AS DOUBLE) AS gen_num,
-      CASE WHEN s.stance IS NULL THEN TRY_CAST(s.p_support AS DOUBLE) WHEN m.stance = 'support' THEN 1.0 ELSE 0.0 END AS ps,
-      CASE WHEN s.stance IS NULL THEN TRY_CAST(s.p_neutral AS DOUBLE) WHEN m.stance = 'neutral' THEN 1.0 ELSE 0.0 END AS pn,
-      CASE WHEN s.stance IS NULL THEN TRY_CAST(s.p_oppose AS DOUBLE) WHEN m.stance = 'oppose' THEN 1.0 ELSE 0.0 END AS po,
+      CASE WHEN ${isProb} THEN TRY_CAST(s.p_support AS DOUBLE) WHEN m.stance = 'support' THEN 1.0 ELSE 0.0 END AS ps,
+      CASE WHEN ${isProb} THEN TRY_CAST(s.p_neutral AS DOUBLE) WHEN m.stance = 'neutral' THEN 1.0 ELSE 0.0 END AS pn,
+      CASE WHEN ${isProb} THEN TRY_CAST(s.p_oppose AS DOUBLE) WHEN m.stance = 'oppose' THEN 1.0 ELSE 0.0 END AS po,
       m.stance AS stance_canonical,
       EXISTS (SELECT 1 FROM ${MANIFEST_STAGES} ms WHERE ms.run_key = s.run_id) AS run_known,
       EXISTS (SELECT 1 FROM ${MANIFEST_STAGES} ms WHERE ms.run_key = s.run_id AND ms.stage_name = s.stage) AS stage_known
@@ -90,27 +91,42 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
     },
     ...integerChecks('step', 'step', 'step_num'),
     ...integerChecks('generation', 'generation', 'gen_num'),
-    ...probabilityChecks('p_support', 'p_support', 'ps'),
-    ...probabilityChecks('p_neutral', 'p_neutral', 'pn'),
-    ...probabilityChecks('p_oppose', 'p_oppose', 'po'),
+    ...probabilityChecks('p_support', 'p_support', 'ps', isProb),
+    ...probabilityChecks('p_neutral', 'p_neutral', 'pn', isProb),
+    ...probabilityChecks('p_oppose', 'p_oppose', 'po', isProb),
     {
       field: 'p_support, p_neutral, p_oppose',
-      bad: `stance IS NULL AND ps BETWEEN 0 AND 1 AND pn BETWEEN 0 AND 1 AND po BETWEEN 0 AND 1 AND abs(ps + pn + po - 1) > ${PROB_SUM_TOLERANCE}`,
+      bad: `${isProb} AND ps BETWEEN 0 AND 1 AND pn BETWEEN 0 AND 1 AND po BETWEEN 0 AND 1 AND abs(ps + pn + po - 1) > ${PROB_SUM_TOLERANCE}`,
       message: `'sum to ' || CAST(round(ps + pn + po, 6) AS VARCHAR) || '; they must sum to 1 within ${PROB_SUM_TOLERANCE}'`,
     },
     {
       field: 'stance',
-      bad: `stance IS NOT NULL AND stance_canonical IS NULL`,
+      bad: `NOT (${isProb}) AND (stance IS NULL OR trim(stance) = '')`,
+      message: `'is empty; give support, neutral or oppose (or a label mapped in the manifest''s "stanceLabels")'`,
+    },
+    {
+      field: 'stance',
+      bad: `stance IS NOT NULL AND trim(stance) <> '' AND stance_canonical IS NULL`,
       message: `'unknown stance label ' || ${q('stance')} || '; use support, neutral or oppose, or map the label in the manifest''s "stanceLabels"'`,
     },
   ];
 
   const problems: Problem[] = [];
   let count = 0;
+  const lineMaps = new Map<number, Map<number, number>>();
   const locate = (fileIdx: number, rowNo: number) => {
     const f = staged[fileIdx];
     if (!f) throw new Error(`no staged file ${fileIdx}`);
-    return { file: f.spec.path, line: rowNo + f.lineOffset, lineKind: f.lineKind };
+    return { file: f.spec.path, line: lineMaps.get(fileIdx)?.get(rowNo) ?? rowNo + f.lineOffset, lineKind: f.lineKind };
+  };
+  /** Readers skip blank lines, so record numbers become physical lines only by reading the file. */
+  const mapLines = async (refs: [number, number][]) => {
+    const byFile = new Map<number, Set<number>>();
+    for (const [f, r] of refs) byFile.set(f, (byFile.get(f) ?? new Set()).add(r));
+    for (const [f, records] of byFile) {
+      const file = staged[f];
+      if (file && file.spec.format !== 'parquet') lineMaps.set(f, await physicalLines(file.spec.absPath, file.spec.format, records));
+    }
   };
   const fieldName = (fileIdx: number, field: string) => {
     const cols = staged[fileIdx]?.spec.columns ?? {};
@@ -136,6 +152,7 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
       conn,
       `SELECT file_idx, row_no, ${c.message} AS message FROM ${TYPED} WHERE ${c.bad} ORDER BY file_idx, row_no LIMIT ${MAX_PROBLEMS - problems.length}`,
     );
+    await mapLines(rows.map((r) => [Number(r.file_idx), Number(r.row_no)]));
     for (const r of rows) {
       problems.push({ ...locate(Number(r.file_idx), Number(r.row_no)), field: fieldName(Number(r.file_idx), c.field), message: String(r.message) });
     }
@@ -162,6 +179,7 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
          WINDOW w AS (PARTITION BY run_id, stage, step_num, topic, prompt_id, gen_num ORDER BY file_idx, row_no))
        WHERE k > 1 ORDER BY file_idx, row_no LIMIT ${MAX_PROBLEMS}`,
     );
+    await mapLines(rows.flatMap((r) => [[Number(r.file_idx), Number(r.row_no)], [Number(r.first_file), Number(r.first_row)]] as [number, number][]));
     for (const r of rows) {
       const first = locate(Number(r.first_file), Number(r.first_row));
       problems.push({
