@@ -19,10 +19,10 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export type AppLimits = Pick<Config, 'DRIFT_MAX_COMPLEXITY' | 'DRIFT_MAX_DEPTH'>;
+export type AppLimits = Pick<Config, 'DRIFT_MAX_COMPLEXITY' | 'DRIFT_MAX_DEPTH'> & Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES'>>;
 
 export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
-  const services = createServices(db);
+  const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES });
   const schema = await createSchema(services);
   const app = express();
   const server = http.createServer(app);

@@ -13,6 +13,7 @@ const schema = z.object({
   DRIFT_SEED_DEMO: z.enum(['true', 'false']).default('true'),
   DRIFT_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(20000),
   DRIFT_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
+  DRIFT_CACHE_ENTRIES: z.coerce.number().int().min(0).default(256),
 });
 
 export type Config = z.infer<typeof schema> & { dbPath: string };

@@ -62,6 +62,7 @@ export class DriftDb {
   private readonly waiters: ((c: DuckDBConnection) => void)[] = [];
   private writeChain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private changes = 0;
 
   private constructor(
     readonly file: string,
@@ -95,6 +96,19 @@ export class DriftDb {
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, opts.readConnections ?? 4); i++) readers.push(await instance.connect());
     return new DriftDb(resolved, instance, writer, readers);
+  }
+
+  /**
+   * Counts committed data changes made through this instance. A DuckDB file has one writer
+   * process, so while this process holds the file nothing else can change it: caches keyed on
+   * this counter are exact.
+   */
+  get changeCount(): number {
+    return this.changes;
+  }
+
+  noteChange(): void {
+    this.changes++;
   }
 
   get poolSize(): number {

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { DriftDb } from '../db/client';
 import { AnalysisService } from '../services/analysis.service';
+import { ResultCache } from '../services/cache';
 import { CatalogService } from '../services/catalog.service';
 import { EffectsService } from '../services/effects.service';
 import { EffectsResolver } from './effects/effects.resolver';
@@ -15,10 +16,11 @@ export interface Services {
   effects: EffectsService;
 }
 
-export function createServices(db: DriftDb): Services {
+export function createServices(db: DriftDb, opts: { cacheEntries?: number } = {}): Services {
   const catalog = new CatalogService(db);
-  const analysis = new AnalysisService(db, catalog);
-  return { catalog, analysis, effects: new EffectsService(analysis) };
+  const cache = new ResultCache(opts.cacheEntries ?? 256, () => db.changeCount);
+  const analysis = new AnalysisService(db, catalog, cache);
+  return { catalog, analysis, effects: new EffectsService(analysis, cache) };
 }
 
 const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver] as const;

@@ -1,8 +1,10 @@
 /**
- * The fast path of ingest: every file is read once, with types, straight into one staging table
- * that already carries the run and stage ids. Validation is then a single aggregate over it.
- * It only answers "is everything valid?"; when it is not (or a reader throws), ingest runs the
- * diagnosis in stage.ts/validate.ts, which re-reads the files as text to name file, line and field.
+ * The fast path of ingest. Files are read with types by DuckDB's readers and never copied into
+ * a staging table: one aggregate scan validates every row and collects the distinct prompts,
+ * then the insert reads the files again (a second columnar scan is cheaper than materialising
+ * millions of rows). The scan only answers "is everything valid?"; when it is not (or a reader
+ * throws), ingest runs the diagnosis in stage.ts/validate.ts, which re-reads the files as text
+ * to name file, line and field.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOn } from '../db/client';
@@ -10,7 +12,8 @@ import { sqlIdent, sqlString } from '../db/sql';
 import { STANCES } from '../domain';
 import { KEY_COLUMNS, PROB_COLUMNS, type CanonicalColumn, type FileSpec, type Manifest } from './manifest';
 
-export const ROWS = 'ingest_rows';
+/** Distinct (topic, prompt_id) of the bundle, from the validation scan. */
+export const PROMPTS = 'ingest_prompts';
 export const IDS = 'ingest_ids';
 const LABELS = 'ingest_labels';
 const PROB_SUM_TOLERANCE = 1e-3;
@@ -32,8 +35,12 @@ function reader(f: FileSpec, types: Record<string, string> | null): string {
   }
 }
 
-/** Builds ROWS from the files; false when a file lacks required columns (the diagnosis says which). */
-export async function stageFast(conn: DuckDBConnection, manifest: Manifest): Promise<boolean> {
+/**
+ * SQL of the bundle's rows (file_idx, run_key, stage_name, topic, prompt_id, step_num, gen_num,
+ * stance, ps, pn, po, stance_canonical, run_id, stage_id), or null when a file lacks required
+ * columns (the diagnosis says which).
+ */
+export async function sourceSql(conn: DuckDBConnection, manifest: Manifest): Promise<string | null> {
   const labels = [...STANCES.map((s) => [s, s]), ...Object.entries(manifest.stanceLabels)];
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${LABELS} (label VARCHAR, stance VARCHAR)`);
   await conn.run(`INSERT INTO ${LABELS} VALUES ${labels.map(([l, s]) => `(${sqlString(l!)}, ${sqlString(s!)})`).join(', ')}`);
@@ -41,38 +48,36 @@ export async function stageFast(conn: DuckDBConnection, manifest: Manifest): Pro
   const selects: string[] = [];
   for (const [i, f] of manifest.files.entries()) {
     const src = (c: CanonicalColumn) => f.columns[c] ?? c;
-    const present = new Set(
-      (await queryOn(conn, `DESCRIBE SELECT * FROM ${reader(f, null)}`)).map((r) => String(r.column_name)),
-    );
-    if (KEY_COLUMNS.some((c) => !present.has(src(c)))) return false;
+    const present = new Set((await queryOn(conn, `DESCRIBE SELECT * FROM ${reader(f, null)}`)).map((r) => String(r.column_name)));
+    if (KEY_COLUMNS.some((c) => !present.has(src(c)))) return null;
     const probs = PROB_COLUMNS.every((c) => present.has(src(c)));
-    if (!probs && !present.has(src('stance'))) return false;
+    if (!probs && !present.has(src('stance'))) return null;
     const used = [...KEY_COLUMNS, ...(probs ? PROB_COLUMNS : (['stance'] as const))];
     const types = f.format === 'csv' ? Object.fromEntries(used.map((c) => [src(c), NUMERIC.includes(c) ? 'DOUBLE' : 'VARCHAR'])) : null;
     const col = (c: CanonicalColumn, type: string) => `CAST(${sqlIdent(src(c))} AS ${type})`;
-    selects.push(
-      `SELECT ${i} AS file_idx, ${col('run_id', 'VARCHAR')} AS run_key, ${col('stage', 'VARCHAR')} AS stage_name,
+    const keys = `${i} AS file_idx, ${col('run_id', 'VARCHAR')} AS run_key, ${col('stage', 'VARCHAR')} AS stage_name,
         ${col('topic', 'VARCHAR')} AS topic, ${col('prompt_id', 'VARCHAR')} AS prompt_id,
-        ${col('step', 'DOUBLE')} AS step_num, ${col('generation', 'DOUBLE')} AS gen_num,
-        ${probs ? PROB_COLUMNS.map((c) => `${col(c, 'DOUBLE')} AS ${c}`).join(', ') : 'NULL::DOUBLE AS p_support, NULL::DOUBLE AS p_neutral, NULL::DOUBLE AS p_oppose'},
-        ${probs ? 'NULL::VARCHAR' : col('stance', 'VARCHAR')} AS stance
-       FROM ${reader(f, types)}`,
+        ${col('step', 'DOUBLE')} AS step_num, ${col('generation', 'DOUBLE')} AS gen_num`;
+    // Hard labels become one-hot probabilities; only label files pay for the label join.
+    selects.push(
+      probs
+        ? `SELECT ${keys}, NULL::VARCHAR AS stance, ${col('p_support', 'DOUBLE')} AS ps, ${col('p_neutral', 'DOUBLE')} AS pn,
+             ${col('p_oppose', 'DOUBLE')} AS po, NULL::VARCHAR AS stance_canonical
+           FROM ${reader(f, types)}`
+        : `SELECT ${keys}, r.stance, CAST(m.stance = 'support' AS DOUBLE) AS ps, CAST(m.stance = 'neutral' AS DOUBLE) AS pn,
+             CAST(m.stance = 'oppose' AS DOUBLE) AS po, m.stance AS stance_canonical
+           FROM (SELECT *, ${col('stance', 'VARCHAR')} AS stance FROM ${reader(f, types)}) r LEFT JOIN ${LABELS} m ON m.label = r.stance`,
     );
   }
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${ROWS} AS
-    SELECT f.file_idx, f.run_key, f.stage_name, f.topic, f.prompt_id, f.step_num, f.gen_num, f.stance,
-      CASE WHEN f.stance IS NULL THEN f.p_support ELSE CAST(m.stance = 'support' AS DOUBLE) END AS ps,
-      CASE WHEN f.stance IS NULL THEN f.p_neutral ELSE CAST(m.stance = 'neutral' AS DOUBLE) END AS pn,
-      CASE WHEN f.stance IS NULL THEN f.p_oppose ELSE CAST(m.stance = 'oppose' AS DOUBLE) END AS po,
-      m.stance AS stance_canonical, i.run_id, i.stage_id
-    FROM (${selects.join('\nUNION ALL\n')}) f
-    LEFT JOIN ${IDS} i ON i.run_key = f.run_key AND i.stage_name = f.stage_name
-    LEFT JOIN ${LABELS} m ON m.label = f.stance`);
-  return true;
+  return `(SELECT f.*, i.run_id, i.stage_id FROM (${selects.join('\nUNION ALL\n')}) f
+    LEFT JOIN ${IDS} i ON i.run_key = f.run_key AND i.stage_name = f.stage_name)`;
 }
 
-/** Rows and rows breaking any rule of DESIGN §2 (duplicates are checked after aggregation). */
-export async function countProblems(conn: DuckDBConnection): Promise<{ rows: number; bad: number }> {
+/**
+ * One scan: rows, rows breaking any rule of DESIGN §2 (duplicates are caught by the prompt-mean
+ * aggregation), and the distinct prompts into PROMPTS.
+ */
+export async function scanSource(conn: DuckDBConnection, source: string): Promise<{ rows: number; bad: number }> {
   const empty = (c: string) => `${c} IS NULL OR trim(${c}) = ''`;
   const badInt = (c: string) => `${c} IS NULL OR isnan(${c}) OR isinf(${c}) OR ${c} < 0 OR ${c} <> floor(${c}) OR ${c} > ${MAX_INT}`;
   const badProb = (c: string) => `${c} IS NULL OR isnan(${c}) OR ${c} < 0 OR ${c} > 1`;
@@ -87,6 +92,8 @@ export async function countProblems(conn: DuckDBConnection): Promise<{ rows: num
   ]
     .map((b) => `(${b})`)
     .join(' OR ');
-  const [r] = await queryOn(conn, `SELECT count(*) AS rows, count(*) FILTER (WHERE ${bad}) AS bad FROM ${ROWS}`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${PROMPTS} AS
+    SELECT topic, prompt_id, count(*) AS rows, count(*) FILTER (WHERE ${bad}) AS bad FROM ${source} s GROUP BY topic, prompt_id`);
+  const [r] = await queryOn(conn, `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(bad), 0) AS bad FROM ${PROMPTS}`);
   return { rows: Number(r?.rows ?? 0), bad: Number(r?.bad ?? 0) };
 }

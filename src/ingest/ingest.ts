@@ -13,7 +13,7 @@ import { datasets, labs, runs, stages } from '../db/schema';
 import { sqlString } from '../db/sql';
 import { bumpDataVersion } from '../db/version';
 import { ConflictError } from './errors';
-import { IDS, ROWS, countProblems, stageFast } from './fast';
+import { IDS, PROMPTS, scanSource, sourceSql } from './fast';
 import { readManifest, type Manifest, type RunSpec } from './manifest';
 import { STAGING, stageFiles } from './stage';
 import { MANIFEST_STAGES, STANCE_MAP, TYPED, validate } from './validate';
@@ -60,7 +60,7 @@ async function nextId(conn: DuckDBConnection, table: string): Promise<number> {
 }
 
 async function dropTemps(conn: DuckDBConnection): Promise<void> {
-  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, ROWS, 'ingest_labels', 'ingest_pm']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, PROMPTS, 'ingest_labels', 'ingest_pm']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
 /**
@@ -144,21 +144,24 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
     try {
       const plan = await planIds(conn, manifest);
       progress(`reading ${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'}`);
-      let staged = false;
+      let source: string | null = null;
+      let scan = { rows: 0, bad: 0 };
       try {
-        staged = await stageFast(conn, manifest);
+        source = await sourceSql(conn, manifest);
+        if (source) scan = await scanSource(conn, source);
       } catch {
-        staged = false; // a reader refused the file: the diagnosis reports where
+        source = null; // a reader refused a file: the diagnosis reports where
       }
-      if (!staged) return await diagnose(conn, manifest, progress);
-      const { rows, bad } = await countProblems(conn);
+      if (!source) return await diagnose(conn, manifest, progress);
+      const { rows, bad } = scan;
       progress(`read ${rows.toLocaleString('en-US')} rows; ${bad ? `${bad.toLocaleString('en-US')} invalid` : 'all valid'}`);
       if (bad > 0 || rows === 0) return await diagnose(conn, manifest, progress);
 
       await conn.run('BEGIN TRANSACTION');
       try {
-        const result = await write(db, conn, manifest, hash, rows, plan, existing?.id, progress);
+        const result = await write(db, conn, manifest, hash, rows, plan, source, existing?.id, progress);
         await conn.run('COMMIT');
+        db.noteChange();
         return { ...base, ...result, status: existing ? 'replaced' : 'ingested', seconds: (Date.now() - started) / 1000 } as IngestResult;
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
@@ -178,6 +181,7 @@ async function write(
   hash: string,
   observationCount: number,
   plan: IdPlan,
+  source: string,
   replaceId: number | undefined,
   progress: (m: string) => void,
 ): Promise<Pick<IngestResult, 'datasetId' | 'runs' | 'topics' | 'prompts' | 'observations'>> {
@@ -226,12 +230,12 @@ async function write(
   await conn.run(
     `INSERT INTO topics (id, name)
      SELECT ${topicBase} - 1 + row_number() OVER (ORDER BY topic), topic
-     FROM (SELECT DISTINCT topic FROM ${ROWS}) WHERE topic NOT IN (SELECT name FROM topics)`,
+     FROM (SELECT DISTINCT topic FROM ${PROMPTS}) WHERE topic NOT IN (SELECT name FROM topics)`,
   );
   await conn.run(
     `INSERT INTO prompts (id, dataset_id, topic_id, key)
      SELECT ${promptBase} - 1 + row_number() OVER (ORDER BY t.id, p.prompt_id), ${datasetId}, t.id, p.prompt_id
-     FROM (SELECT DISTINCT topic, prompt_id FROM ${ROWS}) p JOIN topics t ON t.name = p.topic`,
+     FROM ${PROMPTS} p JOIN topics t ON t.name = p.topic`,
   );
 
   progress(`writing ${observationCount.toLocaleString('en-US')} observations`);
@@ -240,21 +244,35 @@ async function write(
   await conn.run(
     `INSERT INTO observations
      SELECT s.run_id, s.stage_id, CAST(s.step_num AS INTEGER), t.id, p.id, CAST(s.gen_num AS INTEGER), s.ps, s.pn, s.po
-     FROM ${ROWS} s
+     FROM ${source} s
      JOIN topics t ON t.name = s.topic
      JOIN prompts p ON p.dataset_id = ${datasetId} AND p.topic_id = t.id AND p.key = s.prompt_id`,
   );
   progress('aggregating prompt means and checkpoint values');
   const range = `run_id BETWEEN ${firstRun} AND ${lastRun}`;
+  // Duplicate (run, stage, step, topic, prompt, generation) rows show up here as fewer distinct
+  // generations than rows. count(DISTINCT) costs more than the rest of the aggregation, so
+  // generations below 64 are counted through a bitmask; only larger ones need the exact query.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE ingest_pm AS
-     SELECT run_id, stage_id, step, topic_id, prompt_id, count(*) AS generations, count(DISTINCT generation) AS distinct_generations,
+     SELECT run_id, stage_id, step, topic_id, prompt_id, count(*) AS generations,
+       CASE WHEN max(generation) < 64 THEN bit_count(bit_or(CAST(1 AS UBIGINT) << CAST(generation AS UBIGINT))) END AS distinct_generations,
        avg(p_support) AS m_support, avg(p_neutral) AS m_neutral, avg(p_oppose) AS m_oppose
      FROM observations WHERE ${range} GROUP BY ALL`,
   );
-  // A repeated (run, stage, step, topic, prompt, generation) shows as fewer distinct generations than rows.
-  const [dup] = await queryOn(conn, `SELECT count(*) AS n FROM ingest_pm WHERE generations <> distinct_generations`);
-  if (Number(dup?.n ?? 0) > 0) throw new DuplicateRows();
+  const [dup] = await queryOn(
+    conn,
+    `SELECT count(*) FILTER (WHERE generations <> distinct_generations) AS n, count(*) FILTER (WHERE distinct_generations IS NULL) AS unknown FROM ingest_pm`,
+  );
+  let duplicates = Number(dup?.n ?? 0);
+  if (!duplicates && Number(dup?.unknown ?? 0) > 0) {
+    const [exact] = await queryOn(
+      conn,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM observations WHERE ${range} GROUP BY run_id, stage_id, step, topic_id, prompt_id, generation HAVING count(*) > 1)`,
+    );
+    duplicates = Number(exact?.n ?? 0);
+  }
+  if (duplicates > 0) throw new DuplicateRows();
   await conn.run(
     `INSERT INTO prompt_means SELECT run_id, stage_id, step, topic_id, prompt_id, generations, m_support, m_neutral, m_oppose
      FROM ingest_pm ORDER BY run_id, stage_id, step, topic_id, prompt_id`,

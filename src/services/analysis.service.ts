@@ -23,6 +23,7 @@ import type { DriftDb } from '../db/client';
 import { STANCES, type Stance, type StageKind } from '../domain';
 import { UserInputError } from '../errors';
 import type { CatalogService, RunSelector } from './catalog.service';
+import type { ResultCache } from './cache';
 import { loadCheckpoints, pathsFor, type RunCheckpoints } from './checkpoints';
 
 export interface Selection {
@@ -93,6 +94,7 @@ export class AnalysisService {
   constructor(
     private readonly db: DriftDb,
     private readonly catalog: CatalogService,
+    private readonly cache: ResultCache,
   ) {}
 
   /** Run ids named and/or matched by the filter (intersection when both are given). */
@@ -122,7 +124,7 @@ export class AnalysisService {
   private async topicsOf(sel: Selection): Promise<string[] | null> {
     if (!sel.topics) return null;
     if (sel.topics.length > LIMITS.topics) throw new UserInputError(`topics takes at most ${LIMITS.topics} names`, { argumentName: 'topics' });
-    const known = new Set((await this.catalog.topics(null)).map((t) => t.name));
+    const known = new Set(await this.catalog.topicNames());
     const unknown = sel.topics.filter((t) => !known.has(t));
     if (unknown.length) {
       const list = [...known].sort();
@@ -156,7 +158,11 @@ export class AnalysisService {
     }
   }
 
-  async trajectories(req: TrajectoryRequest): Promise<TrajectoryResult[]> {
+  trajectories(req: TrajectoryRequest): Promise<TrajectoryResult[]> {
+    return this.cache.get('trajectories', req, () => this.computeTrajectories(req));
+  }
+
+  private async computeTrajectories(req: TrajectoryRequest): Promise<TrajectoryResult[]> {
     if (req.maxPoints != null && !(Number.isInteger(req.maxPoints) && req.maxPoints >= 2)) {
       throw new UserInputError(`maxPoints must be an integer of at least 2, got ${req.maxPoints}`, { argumentName: 'maxPoints' });
     }
@@ -177,7 +183,11 @@ export class AnalysisService {
     return out;
   }
 
-  async driftMetrics(req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
+  driftMetrics(req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
+    return this.cache.get('driftMetrics', req, () => this.computeDriftMetrics(req));
+  }
+
+  private async computeDriftMetrics(req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
     const { data, stances, confidence } = await this.load(req, LIMITS.analyticRuns);
     const out: DriftRow[] = [];
     for (const { rc, topic, stance, paths } of this.each(data, stances, confidence)) {
@@ -188,7 +198,11 @@ export class AnalysisService {
     return out;
   }
 
-  async stageAttribution(req: Selection): Promise<AttributionRow[]> {
+  stageAttribution(req: Selection): Promise<AttributionRow[]> {
+    return this.cache.get('stageAttribution', req, () => this.computeStageAttribution(req));
+  }
+
+  private async computeStageAttribution(req: Selection): Promise<AttributionRow[]> {
     const { data, stances, confidence } = await this.load(req, LIMITS.analyticRuns);
     const out: AttributionRow[] = [];
     for (const rc of data) {
@@ -237,7 +251,11 @@ export class AnalysisService {
     }
   }
 
-  async groupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
+  groupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
+    return this.cache.get('groupedTrajectories', req, () => this.computeGroupedTrajectories(req));
+  }
+
+  private async computeGroupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
     const gridPoints = req.gridPoints ?? 50;
     if (!(Number.isInteger(gridPoints) && gridPoints >= 2 && gridPoints <= LIMITS.gridPoints)) {
       throw new UserInputError(`gridPoints must be an integer from 2 to ${LIMITS.gridPoints}, got ${gridPoints}`, { argumentName: 'gridPoints' });

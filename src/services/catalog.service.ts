@@ -1,5 +1,5 @@
 /** Catalogue reads: datasets, runs (filtered, paged), stages, topics. */
-import { and, asc, eq, exists, inArray, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { DriftDb } from '../db/client';
 import { datasets, labs, runs, stages } from '../db/schema';
 import type { StageKind } from '../domain';
@@ -73,8 +73,56 @@ const runColumns = {
   lab: labs.name,
 };
 
+interface Snapshot {
+  version: number;
+  runs: RunRow[];
+  byId: Map<number, RunRow>;
+  byKey: Map<string, number[]>;
+  stages: Map<number, StageRow[]>;
+}
+
 export class CatalogService {
+  private snapshot: Promise<Snapshot> | null = null;
+  private snapshotVersion = -1;
+
   constructor(private readonly db: DriftDb) {}
+
+  /**
+   * Runs and stages held in memory, reloaded when the data changes: they are small (thousands
+   * of rows even across labs) and every analytic query needs them.
+   */
+  private load(): Promise<Snapshot> {
+    const version = this.db.changeCount;
+    if (!this.snapshot || this.snapshotVersion !== version) {
+      this.snapshotVersion = version;
+      this.snapshot = (async () => {
+        const [runRows, stageRows] = await Promise.all([
+          this.db.orm
+            .select(runColumns)
+            .from(runs)
+            .innerJoin(datasets, eq(datasets.id, runs.datasetId))
+            .innerJoin(labs, eq(labs.id, datasets.labId))
+            .orderBy(asc(runs.id)),
+          this.db.orm.select().from(stages).orderBy(asc(stages.runId), asc(stages.ordinal)),
+        ]);
+        const all = runRows.map((r) => this.mapRun(r));
+        const byKey = new Map<string, number[]>();
+        for (const r of all) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.id]);
+        const stageMap = new Map<number, StageRow[]>();
+        for (const st of stageRows) {
+          const row: StageRow = { ...st, kind: st.kind as StageKind, hyperparameters: parseJson(st.hyperparameters) };
+          const list = stageMap.get(st.runId) ?? [];
+          list.push(row);
+          stageMap.set(st.runId, list);
+        }
+        return { version, runs: all, byId: new Map(all.map((r) => [r.id, r])), byKey, stages: stageMap };
+      })();
+      this.snapshot.catch(() => {
+        this.snapshot = null;
+      });
+    }
+    return this.snapshot;
+  }
 
   async datasets(): Promise<DatasetRow[]> {
     const rows = await this.db.orm
@@ -99,62 +147,46 @@ export class CatalogService {
     return rows.map((r) => ({ ...r, ingestedAt: new Date(r.ingestedAt).toISOString() }));
   }
 
-  private where(sel: RunSelector): SQL | undefined {
-    const conds: SQL[] = [];
-    const stageCond = (c: SQL) =>
-      exists(this.db.orm.select({ one: sql`1` }).from(stages).where(and(eq(stages.runId, runs.id), c)));
-    if (sel.lab?.length) conds.push(inArray(labs.name, sel.lab));
-    if (sel.dataset?.length) conds.push(inArray(datasets.name, sel.dataset));
-    if (sel.model?.length) conds.push(inArray(runs.model, sel.model));
-    if (sel.key?.length) conds.push(inArray(runs.key, sel.key));
-    if (sel.algorithm?.length) conds.push(stageCond(inArray(stages.algorithm, sel.algorithm)));
-    if (sel.stageDataset?.length) conds.push(stageCond(inArray(stages.dataset, sel.stageDataset)));
-    if (sel.stageKind?.length) conds.push(stageCond(inArray(stages.kind, sel.stageKind)));
-    return conds.length ? and(...conds) : undefined;
-  }
-
   private mapRun(r: { metadata: unknown } & Omit<RunRow, 'metadata'>): RunRow {
     const meta = parseJson(r.metadata);
     return { ...r, metadata: meta && Object.keys(meta).length ? meta : null };
   }
 
+  /** The selector's semantics: values within a field are alternatives, fields combine with AND. */
+  private static matches(run: RunRow, runStages: readonly StageRow[], sel: RunSelector): boolean {
+    const any = (list: readonly string[] | undefined, v: string | null) => !list?.length || (v !== null && list.includes(v));
+    const anyStage = (list: readonly string[] | undefined, pick: (s: StageRow) => string | null) =>
+      !list?.length || runStages.some((s) => { const v = pick(s); return v !== null && list.includes(v); });
+    return (
+      any(sel.lab, run.lab) &&
+      any(sel.dataset, run.datasetName) &&
+      any(sel.model, run.model) &&
+      any(sel.key, run.key) &&
+      anyStage(sel.algorithm, (s) => s.algorithm) &&
+      anyStage(sel.stageDataset, (s) => s.dataset) &&
+      anyStage(sel.stageKind, (s) => s.kind)
+    );
+  }
+
+  private async select(sel: RunSelector): Promise<RunRow[]> {
+    const snap = await this.load();
+    return snap.runs.filter((r) => CatalogService.matches(r, snap.stages.get(r.id) ?? [], sel));
+  }
+
   /** Runs matching the selector, ordered by id, one page. */
   async runs(sel: RunSelector, offset: number, limit: number): Promise<{ rows: RunRow[]; total: number }> {
-    const where = this.where(sel);
-    const base = () => this.db.orm.select(runColumns).from(runs).innerJoin(datasets, eq(datasets.id, runs.datasetId)).innerJoin(labs, eq(labs.id, datasets.labId));
-    const [rows, countRows] = await Promise.all([
-      base().where(where).orderBy(asc(runs.id)).limit(limit).offset(offset),
-      this.db.orm
-        .select({ n: sql<number>`count(*)`.mapWith(Number) })
-        .from(runs)
-        .innerJoin(datasets, eq(datasets.id, runs.datasetId))
-        .innerJoin(labs, eq(labs.id, datasets.labId))
-        .where(where),
-    ]);
-    return { rows: rows.map((r) => this.mapRun(r)), total: countRows[0]?.n ?? 0 };
+    const all = await this.select(sel);
+    return { rows: all.slice(offset, offset + limit), total: all.length };
   }
 
   /** Ids of every run matching the selector. */
   async runIds(sel: RunSelector): Promise<number[]> {
-    const rows = await this.db.orm
-      .select({ id: runs.id })
-      .from(runs)
-      .innerJoin(datasets, eq(datasets.id, runs.datasetId))
-      .innerJoin(labs, eq(labs.id, datasets.labId))
-      .where(this.where(sel))
-      .orderBy(asc(runs.id));
-    return rows.map((r) => r.id);
+    return (await this.select(sel)).map((r) => r.id);
   }
 
   async runsById(ids: readonly number[]): Promise<RunRow[]> {
-    if (!ids.length) return [];
-    const rows = await this.db.orm
-      .select(runColumns)
-      .from(runs)
-      .innerJoin(datasets, eq(datasets.id, runs.datasetId))
-      .innerJoin(labs, eq(labs.id, datasets.labId))
-      .where(inArray(runs.id, [...ids]));
-    return rows.map((r) => this.mapRun(r));
+    const snap = await this.load();
+    return ids.map((id) => snap.byId.get(id)).filter((r): r is RunRow => r !== undefined);
   }
 
   /**
@@ -162,27 +194,21 @@ export class CatalogService {
    * names exactly one run. Unknown ids fail with NOT_FOUND naming them.
    */
   async resolveRunIds(refs: readonly string[]): Promise<number[]> {
-    const numeric = refs.filter((r) => /^\d+$/.test(r)).map(Number);
-    const byId = new Set((await this.runsById(numeric)).map((r) => r.id));
-    const keys = refs.filter((r) => !(/^\d+$/.test(r) && byId.has(Number(r))));
-    const byKey = new Map<string, number[]>();
-    if (keys.length) {
-      const rows = await this.db.orm.select({ id: runs.id, key: runs.key }).from(runs).where(inArray(runs.key, keys));
-      for (const r of rows) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.id]);
-    }
+    const snap = await this.load();
     const out: number[] = [];
     const missing: string[] = [];
     for (const ref of refs) {
-      if (/^\d+$/.test(ref) && byId.has(Number(ref))) out.push(Number(ref));
-      else {
-        const ids = byKey.get(ref);
-        if (!ids) missing.push(ref);
-        else if (ids.length > 1) {
-          throw new UserInputError(`run key "${ref}" is ambiguous: it names runs ${ids.join(', ')} in different datasets; pass one of those ids`, {
-            argumentName: 'runIds',
-          });
-        } else out.push(ids[0] as number);
+      if (/^\d+$/.test(ref) && snap.byId.has(Number(ref))) {
+        out.push(Number(ref));
+        continue;
       }
+      const ids = snap.byKey.get(ref);
+      if (!ids) missing.push(ref);
+      else if (ids.length > 1) {
+        throw new UserInputError(`run key "${ref}" is ambiguous: it names runs ${ids.join(', ')} in different datasets; pass one of those ids`, {
+          argumentName: 'runIds',
+        });
+      } else out.push(ids[0]!);
     }
     if (missing.length) {
       throw new NotFoundError(`no run with id ${missing.map((m) => `"${m}"`).join(', ')}; list runs with the runs query`, {
@@ -193,13 +219,8 @@ export class CatalogService {
   }
 
   async stagesOf(runIds: readonly number[]): Promise<StageRow[]> {
-    if (!runIds.length) return [];
-    const rows = await this.db.orm
-      .select()
-      .from(stages)
-      .where(inArray(stages.runId, [...runIds]))
-      .orderBy(asc(stages.runId), asc(stages.ordinal));
-    return rows.map((s) => ({ ...s, kind: s.kind as StageKind, hyperparameters: parseJson(s.hyperparameters) }));
+    const snap = await this.load();
+    return runIds.flatMap((id) => snap.stages.get(id) ?? []);
   }
 
   /** Evaluated steps per stage id. */
@@ -212,6 +233,11 @@ export class CatalogService {
     );
     for (const r of rows) out.set(Number(r.stage_id), (r.steps as number[]).map(Number));
     return out;
+  }
+
+  /** Every topic name (small; used to validate topic arguments). */
+  async topicNames(): Promise<string[]> {
+    return (await this.db.query('SELECT name FROM topics ORDER BY name')).map((r) => String(r.name));
   }
 
   async topics(sel: RunSelector | null): Promise<{ name: string; promptCount: number; runCount: number }[]> {

@@ -7,6 +7,7 @@ import type { Stance, StageKind } from '../domain';
 import { UserInputError } from '../errors';
 import type { AnalysisService, GroupFactor, Selection } from './analysis.service';
 import { LIMITS, checkConfidence } from './analysis.service';
+import type { ResultCache } from './cache';
 import { pathsFor, type RunCheckpoints } from './checkpoints';
 
 export type Outcome = 'DRIFT_MAGNITUDE' | 'DRIFT_TIME' | 'END_VALUE';
@@ -48,7 +49,10 @@ export interface EffectResult extends AnovaResult {
 const DEFAULT_FACTORS: EffectFactor[] = ['ALGORITHM', 'DATASET'];
 
 export class EffectsService {
-  constructor(private readonly analysis: AnalysisService) {}
+  constructor(
+    private readonly analysis: AnalysisService,
+    private readonly cache: ResultCache,
+  ) {}
 
   private outcomeOf(rc: RunCheckpoints, topic: string, req: EffectRequest, kind: StageKind, confidence: number): number | null {
     const stage = [...rc.stages].reverse().find((s) => s.kind === kind);
@@ -65,7 +69,11 @@ export class EffectsService {
     }
   }
 
-  async decompose(req: EffectRequest): Promise<EffectResult> {
+  decompose(req: EffectRequest): Promise<EffectResult> {
+    return this.cache.get('effectDecomposition', req, () => this.compute(req));
+  }
+
+  private async compute(req: EffectRequest): Promise<EffectResult> {
     const confidence = checkConfidence(req.confidence);
     const kind = req.stageKind ?? 'preference';
     const factors = req.factors?.length ? req.factors : DEFAULT_FACTORS;
