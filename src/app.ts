@@ -1,5 +1,6 @@
 /** The HTTP application: GraphQL at /graphql (GraphiQL for browsers), /healthz. */
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -30,8 +31,17 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // GraphiQL and typed clients need the schema; Apollo turns introspection off when
+    // NODE_ENV=production (which `npm start` sets so graphql-js skips its development checks).
+    introspection: true,
     validationRules: [depthLimit(limits.DRIFT_MAX_DEPTH)],
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), complexityLimit(schema, limits.DRIFT_MAX_COMPLEXITY)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      // The default cache-control plugin hooks every field resolution; responses here are
+      // large lists of plain numbers and HTTP caching is not used, so it only costs time.
+      ApolloServerPluginCacheControlDisabled(),
+      complexityLimit(schema, limits.DRIFT_MAX_COMPLEXITY),
+    ],
   });
   await apollo.start();
 

@@ -79,10 +79,11 @@ export async function sourceSql(conn: DuckDBConnection, manifest: Manifest): Pro
  */
 export async function scanSource(conn: DuckDBConnection, source: string): Promise<{ rows: number; bad: number }> {
   const empty = (c: string) => `${c} IS NULL OR trim(${c}) = ''`;
+  // An empty run or stage name matches no manifest entry, so run_id IS NULL covers it; empty
+  // topics and prompt ids are checked on the (few) distinct pairs after grouping.
   const badInt = (c: string) => `${c} IS NULL OR isnan(${c}) OR isinf(${c}) OR ${c} < 0 OR ${c} <> floor(${c}) OR ${c} > ${MAX_INT}`;
   const badProb = (c: string) => `${c} IS NULL OR isnan(${c}) OR ${c} < 0 OR ${c} > 1`;
   const bad = [
-    ...['run_key', 'stage_name', 'topic', 'prompt_id'].map(empty),
     'run_id IS NULL',
     badInt('step_num'),
     badInt('gen_num'),
@@ -94,6 +95,11 @@ export async function scanSource(conn: DuckDBConnection, source: string): Promis
     .join(' OR ');
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${PROMPTS} AS
     SELECT topic, prompt_id, count(*) AS rows, count(*) FILTER (WHERE ${bad}) AS bad FROM ${source} s GROUP BY topic, prompt_id`);
-  const [r] = await queryOn(conn, `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(bad), 0) AS bad FROM ${PROMPTS}`);
+  const [r] = await queryOn(
+    conn,
+    `SELECT coalesce(sum(rows), 0) AS rows,
+            coalesce(sum(CASE WHEN (${empty('topic')}) OR (${empty('prompt_id')}) THEN rows ELSE bad END), 0) AS bad
+     FROM ${PROMPTS}`,
+  );
   return { rows: Number(r?.rows ?? 0), bad: Number(r?.bad ?? 0) };
 }

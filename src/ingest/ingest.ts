@@ -102,9 +102,12 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
   const started = Date.now();
   const progress = opts.progress ?? (() => undefined);
   const manifest = readManifest(dir);
-  const hash = await contentHash(dir, manifest);
+  // Hashing a large bundle takes a while; it overlaps with the validation scan (DuckDB works on
+  // its own threads) and is awaited first only when a dataset of the same identity exists.
+  const hashing = contentHash(dir, manifest);
+  hashing.catch(() => undefined);
   const { lab, name, version } = manifest.dataset;
-  const base = { lab, dataset: name, version, contentHash: hash, files: manifest.files.length };
+  const base = { lab, dataset: name, version, files: manifest.files.length };
 
   // The lookup runs on the write connection so two ingests in one process cannot both insert.
   return db.withWriter(async (conn) => {
@@ -116,7 +119,8 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
         .innerJoin(labs, eq(labs.id, datasets.labId))
         .where(and(eq(labs.name, lab), eq(datasets.name, name), eq(datasets.version, version)))
     )[0];
-    if (existing && existing.hash === hash) {
+    const knownHash = existing ? await hashing : null;
+    if (existing && existing.hash === knownHash) {
       const [counts] = await queryOn(
         conn,
         `SELECT (SELECT count(*) FROM runs WHERE dataset_id = $1) AS runs,
@@ -126,6 +130,7 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
       );
       return {
         ...base,
+        contentHash: knownHash,
         status: 'unchanged',
         datasetId: existing.id,
         runs: Number(counts?.runs ?? 0),
@@ -159,10 +164,11 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
 
       await conn.run('BEGIN TRANSACTION');
       try {
+        const hash = await hashing;
         const result = await write(db, conn, manifest, hash, rows, plan, source, existing?.id, progress);
         await conn.run('COMMIT');
         db.noteChange();
-        return { ...base, ...result, status: existing ? 'replaced' : 'ingested', seconds: (Date.now() - started) / 1000 } as IngestResult;
+        return { ...base, ...result, contentHash: hash, status: existing ? 'replaced' : 'ingested', seconds: (Date.now() - started) / 1000 } as IngestResult;
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         if (err instanceof DuplicateRows) return await diagnose(conn, manifest, progress);
