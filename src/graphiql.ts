@@ -49,6 +49,36 @@ query Attribution {
 }`,
   },
   {
+    title: 'Grouped trajectories',
+    query: `# Runs grouped by preference algorithm and data, aligned on training progress, with across-run intervals.
+query Grouped {
+  groupedTrajectories(groupBy: [ALGORITHM, DATASET], topics: ["immigration"], stances: [SUPPORT], gridPoints: 11) {
+    label runKeys
+    stages {
+      stage stageKind runs
+      points { progress mean ciLow ciHigh n }
+      drift { magnitude { mean ciLow ciHigh n } driftTime { mean } }
+    }
+  }
+}`,
+  },
+  {
+    title: 'Algorithm vs data',
+    query: `# How much of the preference-stage drift do the algorithm, the data and their interaction explain?
+query Effects {
+  effectDecomposition(input: {
+    outcome: DRIFT_MAGNITUDE, stance: SUPPORT, factors: [ALGORITHM, DATASET], sumOfSquares: TYPE_II
+    pairwise: { factor: ALGORITHM, within: DATASET }
+  }) {
+    n
+    terms { term df sumSq fValue pValue etaSq partialEtaSq omegaSq }
+    residual { df sumSq meanSq }
+    cells { levels { factor level } count mean }
+    pairwise { comparisons { within levelA levelB difference ciLow ciHigh pAdjusted } }
+  }
+}`,
+  },
+  {
     title: 'Datasets and topics',
     query: `query Catalogue {
   datasets { id name lab version license promptSet judge runCount observationCount ingestedAt }

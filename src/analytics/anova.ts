@@ -484,7 +484,7 @@ function collapseToCells(y: readonly number[], factors: FactorData[], cells: Cel
   return {
     factors: factors.map((f, fi) => ({ ...f, codes: Int32Array.from(cells, (c) => c.codes[fi]!) })),
     rowWeights,
-    y: Float64Array.from(cells, (c, i) => rowWeights[i]! * means[i]!),
+    y: Float64Array.from(cells, (_c, i) => rowWeights[i]! * means[i]!),
     withinSs,
     n: y.length,
   };

@@ -53,6 +53,22 @@ export class DriftArgs extends SelectionArgs {
   endpoint!: DriftEndpointEnum;
 }
 
+/** The key every per-run analytic row carries. */
+@ObjectType({ isAbstract: true })
+export abstract class RunTopicStance {
+  @Field(() => ID)
+  runId!: string;
+
+  @Field(() => String)
+  runKey!: string;
+
+  @Field(() => String)
+  topic!: string;
+
+  @Field(() => StanceEnum)
+  stance!: StanceEnum;
+}
+
 @ObjectType({ description: 'A checkpoint of a trajectory' })
 export class TrajectoryPointType {
   @Field(() => String)
@@ -84,37 +100,13 @@ export class TrajectoryPointType {
 }
 
 @ObjectType({ description: 'Value trajectory of one run, topic and stance' })
-export class Trajectory {
-  @Field(() => ID)
-  runId!: string;
-
-  @Field(() => String)
-  runKey!: string;
-
-  @Field(() => String)
-  topic!: string;
-
-  @Field(() => StanceEnum)
-  stance!: StanceEnum;
-
+export class Trajectory extends RunTopicStance {
   @Field(() => [TrajectoryPointType])
   points!: TrajectoryPointType[];
 }
 
 @ObjectType({ description: 'Drift of one non-base stage for one run, topic and stance (DESIGN §3.5-6)' })
-export class DriftMetric {
-  @Field(() => ID)
-  runId!: string;
-
-  @Field(() => String)
-  runKey!: string;
-
-  @Field(() => String)
-  topic!: string;
-
-  @Field(() => StanceEnum)
-  stance!: StanceEnum;
-
+export class DriftMetric extends RunTopicStance {
   @Field(() => String)
   stage!: string;
 
@@ -165,19 +157,7 @@ export class StageShare {
 }
 
 @ObjectType({ description: 'How much of a run’s value change each stage contributed (DESIGN §3.7)' })
-export class StageAttribution {
-  @Field(() => ID)
-  runId!: string;
-
-  @Field(() => String)
-  runKey!: string;
-
-  @Field(() => String)
-  topic!: string;
-
-  @Field(() => StanceEnum)
-  stance!: StanceEnum;
-
+export class StageAttribution extends RunTopicStance {
   @Field(() => Float)
   totalDelta!: number;
 
