@@ -309,7 +309,8 @@ function machine() {
     node: process.version,
     duckdbNodeApi: duckdb,
     commit,
-    uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4',
+    // what startServer gives the server processes
+    uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '8',
   };
 }
 
@@ -332,7 +333,7 @@ function render(m: ReturnType<typeof machine>, results: ScaleResult[], args: Arg
     lines.push('', `## Scale ${r.scale}: ${r.runs} runs, ${r.rows.toLocaleString('en-US')} observation rows`, '');
     lines.push(
       `Run on ${rm.date.slice(0, 10)} at commit ${rm.commit || 'n/a'}: ${rm.cores} × ${rm.cpu}, ${rm.memoryGb} GiB; Node ${rm.node}; ` +
-        `@duckdb/node-api ${rm.duckdbNodeApi}; UV_THREADPOOL_SIZE=${rm.uvThreadpool}; ${r.reps ?? args.reps} calls per latency.`,
+        `@duckdb/node-api ${rm.duckdbNodeApi}; server UV_THREADPOOL_SIZE=${rm.uvThreadpool}, 4 read connections; ${r.reps ?? args.reps} calls per latency.`,
       '',
     );
     lines.push('| ingest | driftql | raw CTAS | ratio | driftql file | raw file |', '|---|---|---|---|---|---|');

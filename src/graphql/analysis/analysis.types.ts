@@ -54,7 +54,8 @@ export class DriftArgs extends SelectionArgs {
 }
 
 /** The key every per-run analytic row carries. */
-@ObjectType({ isAbstract: true })
+// Not reachable from any field itself, so it does not appear in the schema.
+@ObjectType()
 export abstract class RunTopicStance {
   @Field(() => ID)
   runId!: string;
@@ -69,7 +70,8 @@ export abstract class RunTopicStance {
   stance!: StanceEnum;
 }
 
-@ObjectType({ description: 'A checkpoint of a trajectory' })
+// simpleResolvers: plain data fields, no middlewares to run per value.
+@ObjectType({ description: 'A checkpoint of a trajectory', simpleResolvers: true })
 export class TrajectoryPointType {
   @Field(() => String)
   stage!: string;
@@ -105,7 +107,7 @@ export class Trajectory extends RunTopicStance {
   points!: TrajectoryPointType[];
 }
 
-@ObjectType({ description: 'Drift of one non-base stage for one run, topic and stance (DESIGN §3.5-6)' })
+@ObjectType({ description: 'Drift of one non-base stage for one run, topic and stance (DESIGN §3.5-6)', simpleResolvers: true })
 export class DriftMetric extends RunTopicStance {
   @Field(() => String)
   stage!: string;
@@ -203,7 +205,7 @@ export class GroupLevel {
   level!: string;
 }
 
-@ObjectType({ description: 'Across-run summary at one progress value; the unit is the run' })
+@ObjectType({ description: 'Across-run summary at one progress value; the unit is the run', simpleResolvers: true })
 export class GroupedPoint {
   @Field(() => Float, { description: 'step / T_k, from 0 to 1' })
   progress!: number;
