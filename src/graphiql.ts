@@ -4,7 +4,7 @@
  */
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
-const EXAMPLES: { title: string; query: string; variables?: string }[] = [
+export const EXAMPLES: { title: string; query: string; variables?: string }[] = [
   {
     title: 'Runs',
     query: `# Runs with their stages; filter by lab, dataset, model, algorithm, stageDataset, stageKind.

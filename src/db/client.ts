@@ -26,10 +26,13 @@ function toDuckParams(params: readonly Param[]): DuckDBValue[] {
   return params.map((p) => (Array.isArray(p) ? listValue(p as (string | number)[]) : (p as DuckDBValue)));
 }
 
-/** BIGINT comes back as bigint, which JSON cannot carry; counts here always fit a double. */
+/**
+ * BIGINT comes back as bigint, which JSON cannot carry; counts here always fit a double.
+ * Timestamps (UTC) are given in Postgres' text form, which is what drizzle's pg-core columns parse.
+ */
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return value.toISOString().replace('T', ' ').replace('Z', '');
   if (Array.isArray(value)) return value.map(plain);
   return value;
 }

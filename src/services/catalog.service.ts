@@ -144,7 +144,7 @@ export class CatalogService {
       .from(datasets)
       .innerJoin(labs, eq(labs.id, datasets.labId))
       .orderBy(asc(labs.name), asc(datasets.name), asc(datasets.version));
-    return rows.map((r) => ({ ...r, ingestedAt: new Date(r.ingestedAt).toISOString() }));
+    return rows.map((r) => ({ ...r, ingestedAt: r.ingestedAt.toISOString() }));
   }
 
   private mapRun(r: { metadata: unknown } & Omit<RunRow, 'metadata'>): RunRow {

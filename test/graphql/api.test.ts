@@ -40,6 +40,21 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
     expect(idOf.size).toBe(24);
   });
 
+  it('lists datasets with their manifest metadata, counts and ingest time', async () => {
+    const r = await s.gql<{ datasets: Record<string, unknown>[]; topics: { name: string; promptCount: number; runCount: number }[] }>(
+      `{ datasets { id name lab version description license promptSet judge visibility contentHash ingestedAt runCount observationCount }
+         topics { name promptCount runCount } }`,
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.datasets).toHaveLength(1);
+    const d = r.data!.datasets[0]!;
+    expect(d).toMatchObject({ name: 'conformance', lab: 'mila-demo', version: '1', license: 'CC-BY-4.0', promptSet: 'synthetic-v-prism', judge: 'synthetic', visibility: 'public', runCount: 24, observationCount: 7452 + 324 });
+    expect(d.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Math.abs(Date.parse(String(d.ingestedAt)) - Date.now())).toBeLessThan(10 * 60_000);
+    expect(r.data!.topics.map((t) => t.name)).toEqual(['abortion', 'climate change', 'immigration']);
+    expect(r.data!.topics.every((t) => t.runCount === 24)).toBe(true);
+  });
+
   it('filters runs by algorithm and stage dataset, and reports stages in order', async () => {
     const r = await s.gql<{ runs: { totalCount: number; nodes: { key: string; dataset: { name: string; lab: string }; stages: { name: string; kind: string; algorithm: string | null; dataset: string | null; totalSteps: number | null }[] }[] } }>(
       `{ runs(first: 50, filter: { algorithm: "dpo", stageDataset: ["synth-support"] }) { totalCount nodes { key dataset { name lab } stages { name kind algorithm dataset totalSteps } } } }`,
