@@ -13,8 +13,8 @@ export class Lab {
   name!: string;
 }
 
-@ObjectType({ description: 'One ingested drift-trace/v1 bundle' })
-export class Dataset {
+@ObjectType({ description: 'Dataset summary carried by a run' })
+export class RunDataset {
   @Field(() => ID)
   id!: string;
 
@@ -26,7 +26,10 @@ export class Dataset {
 
   @Field(() => String)
   version!: string;
+}
 
+@ObjectType({ description: 'One ingested drift-trace/v1 bundle' })
+export class Dataset extends RunDataset {
   @Field(() => String, { nullable: true })
   description!: string | null;
 
@@ -80,21 +83,6 @@ export class Stage {
 
   @Field(() => [Int], { description: 'Evaluated steps of this stage, ascending' })
   evaluatedSteps!: number[];
-}
-
-@ObjectType({ description: 'Dataset summary carried by a run' })
-export class RunDataset {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => String)
-  name!: string;
-
-  @Field(() => String)
-  lab!: string;
-
-  @Field(() => String)
-  version!: string;
 }
 
 @ObjectType({ description: 'One training run: a base model taken through its stages' })
