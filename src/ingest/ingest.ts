@@ -249,10 +249,10 @@ async function write(
   // global sort of every row costs more than it saves.
   await conn.run(
     `INSERT INTO observations
-     SELECT s.run_id, s.stage_id, CAST(s.step_num AS INTEGER), t.id, p.id, CAST(s.gen_num AS INTEGER), s.ps, s.pn, s.po
+     SELECT s.run_id, s.stage_id, CAST(s.step_num AS INTEGER), p.topic_id, p.id, CAST(s.gen_num AS INTEGER), s.ps, s.pn, s.po
      FROM ${source} s
-     JOIN topics t ON t.name = s.topic
-     JOIN prompts p ON p.dataset_id = ${datasetId} AND p.topic_id = t.id AND p.key = s.prompt_id`,
+     JOIN (SELECT t.name AS topic, p.key, p.topic_id, p.id FROM prompts p JOIN topics t ON t.id = p.topic_id WHERE p.dataset_id = ${datasetId}) p
+       ON p.topic = s.topic AND p.key = s.prompt_id`,
   );
   progress('aggregating prompt means and checkpoint values');
   const range = `run_id BETWEEN ${firstRun} AND ${lastRun}`;
