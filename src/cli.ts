@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** `npm run drift -- <command>`: ingest bundles, load the demo seed, migrate. */
 import { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig, loadDotEnv } from './config';
 import { DriftDb } from './db/client';
 import { migrate } from './db/migrate';
@@ -50,10 +52,16 @@ program
   .option('--quiet', 'no progress output')
   .action(async (dir: string, opts: { db?: string; replace?: boolean; quiet?: boolean }) => {
     readManifest(dir); // refuse a bad manifest before creating or opening any database file
-    const result = await withDb(opts.db, (db) =>
-      ingestBundle(db, dir, { replace: opts.replace, progress: opts.quiet ? undefined : progress }),
-    );
-    console.log(describe(result));
+    const file = path.resolve(opts.db ?? loadConfig().dbPath);
+    const existed = fs.existsSync(file);
+    try {
+      const result = await withDb(file, (db) => ingestBundle(db, dir, { replace: opts.replace, progress: opts.quiet ? undefined : progress }));
+      console.log(describe(result));
+    } catch (err) {
+      // A refused bundle leaves no trace, not even the empty database file it would have gone into.
+      if (!existed) for (const f of [file, `${file}.wal`]) fs.rmSync(f, { force: true });
+      throw err;
+    }
   });
 
 program

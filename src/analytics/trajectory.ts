@@ -101,6 +101,11 @@ export interface TrajectoryOptions {
   /** Downsample to at most this many points (≥ 2); null or undefined keeps all. */
   maxPoints?: number | null;
   /**
+   * Global-step offset of each stage, when the caller knows the run's stages beyond these paths
+   * (a topic may lack a stage other topics have). Default: the sum of T over earlier paths.
+   */
+  offsets?: ReadonlyMap<string, number>;
+  /**
    * Keep the derived start points of later stages. Off by default: a start point repeats the
    * previous stage's last checkpoint, so plotting it draws every stage boundary twice.
    */
@@ -114,7 +119,8 @@ export interface TrajectoryOptions {
  * a visual guide, not a confidence interval of the smoothed value.
  */
 export function buildTrajectory(paths: readonly StagePath[], options: TrajectoryOptions = {}): TrajectoryPoint[] {
-  const offsets = stageOffsets(paths);
+  const ownOffsets = stageOffsets(paths);
+  const offsetOf = (k: number) => options.offsets?.get(paths[k]!.stage) ?? ownOffsets[k]!;
   let points: TrajectoryPoint[] = [];
   paths.forEach((path, k) => {
     for (const p of path.points) {
@@ -123,7 +129,7 @@ export function buildTrajectory(paths: readonly StagePath[], options: Trajectory
         stage: path.stage,
         kind: path.kind,
         step: p.step,
-        globalStep: offsets[k]! + p.step,
+        globalStep: offsetOf(k) + p.step,
         progress: progress(p.step, path.T),
         value: p.value,
         half: p.half,

@@ -52,7 +52,7 @@ export const runs = pgTable(
     datasetId: integer('dataset_id').notNull(),
     key: text('key').notNull(),
     model: text('model').notNull(),
-    seed: integer('seed'),
+    seed: bigint('seed', { mode: 'number' }),
     metadata: json('metadata'),
   },
 );

@@ -9,8 +9,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOn } from '../db/client';
 import { sqlIdent, sqlString } from '../db/sql';
-import { STANCES } from '../domain';
-import { KEY_COLUMNS, PROB_COLUMNS, type CanonicalColumn, type FileSpec, type Manifest } from './manifest';
+import { KEY_COLUMNS, PROB_COLUMNS, type CanonicalColumn, type Manifest } from './manifest';
+import { fileColumns, readerSql } from './readers';
 
 /** Distinct (topic, prompt_id) of the bundle, from the validation scan. */
 export const PROMPTS = 'ingest_prompts';
@@ -21,39 +21,27 @@ const MAX_INT = 2147483647;
 
 const NUMERIC: readonly CanonicalColumn[] = ['step', 'generation', ...PROB_COLUMNS];
 
-function reader(f: FileSpec, types: Record<string, string> | null): string {
-  const p = sqlString(f.absPath);
-  switch (f.format) {
-    case 'csv': {
-      const t = types ? `, types = {${Object.entries(types).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}` : '';
-      return `read_csv(${p}, header = true, strict_mode = true${f.delimiter ? `, delim = ${sqlString(f.delimiter)}` : ''}${t})`;
-    }
-    case 'jsonl':
-      return `read_json(${p}, format = 'newline_delimited', records = true)`;
-    case 'parquet':
-      return `read_parquet(${p})`;
-  }
-}
-
 /**
  * SQL of the bundle's rows (file_idx, run_key, stage_name, topic, prompt_id, step_num, gen_num,
  * stance, ps, pn, po, stance_canonical, run_id, stage_id), or null when a file lacks required
  * columns (the diagnosis says which).
  */
 export async function sourceSql(conn: DuckDBConnection, manifest: Manifest): Promise<string | null> {
-  const labels = [...STANCES.map((s) => [s, s]), ...Object.entries(manifest.stanceLabels)];
+  const labels = Object.entries(manifest.stanceLabels);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${LABELS} (label VARCHAR, stance VARCHAR)`);
   await conn.run(`INSERT INTO ${LABELS} VALUES ${labels.map(([l, s]) => `(${sqlString(l!)}, ${sqlString(s!)})`).join(', ')}`);
 
   const selects: string[] = [];
   for (const [i, f] of manifest.files.entries()) {
     const src = (c: CanonicalColumn) => f.columns[c] ?? c;
-    const present = new Set((await queryOn(conn, `DESCRIBE SELECT * FROM ${reader(f, null)}`)).map((r) => String(r.column_name)));
+    const columns = await fileColumns(conn, f);
+    const present = new Set(columns);
     if (KEY_COLUMNS.some((c) => !present.has(src(c)))) return null;
     const probs = PROB_COLUMNS.every((c) => present.has(src(c)));
     if (!probs && !present.has(src('stance'))) return null;
     const used = [...KEY_COLUMNS, ...(probs ? PROB_COLUMNS : (['stance'] as const))];
-    const types = f.format === 'csv' ? Object.fromEntries(used.map((c) => [src(c), NUMERIC.includes(c) ? 'DOUBLE' : 'VARCHAR'])) : null;
+    const numeric = new Set(used.filter((c) => NUMERIC.includes(c)).map(src));
+    const read = readerSql(f, columns, (c) => (numeric.has(c) ? 'DOUBLE' : 'VARCHAR'));
     const col = (c: CanonicalColumn, type: string) => `CAST(${sqlIdent(src(c))} AS ${type})`;
     const keys = `${i} AS file_idx, ${col('run_id', 'VARCHAR')} AS run_key, ${col('stage', 'VARCHAR')} AS stage_name,
         ${col('topic', 'VARCHAR')} AS topic, ${col('prompt_id', 'VARCHAR')} AS prompt_id,
@@ -63,10 +51,10 @@ export async function sourceSql(conn: DuckDBConnection, manifest: Manifest): Pro
       probs
         ? `SELECT ${keys}, NULL::VARCHAR AS stance, ${col('p_support', 'DOUBLE')} AS ps, ${col('p_neutral', 'DOUBLE')} AS pn,
              ${col('p_oppose', 'DOUBLE')} AS po, NULL::VARCHAR AS stance_canonical
-           FROM ${reader(f, types)}`
+           FROM ${read}`
         : `SELECT ${keys}, r.stance, CAST(m.stance = 'support' AS DOUBLE) AS ps, CAST(m.stance = 'neutral' AS DOUBLE) AS pn,
              CAST(m.stance = 'oppose' AS DOUBLE) AS po, m.stance AS stance_canonical
-           FROM (SELECT *, ${col('stance', 'VARCHAR')} AS stance FROM ${reader(f, types)}) r LEFT JOIN ${LABELS} m ON m.label = r.stance`,
+           FROM (SELECT *, ${col('stance', 'VARCHAR')} AS stance FROM ${read}) r LEFT JOIN ${LABELS} m ON m.label = r.stance`,
     );
   }
   return `(SELECT f.*, i.run_id, i.stage_id FROM (${selects.join('\nUNION ALL\n')}) f

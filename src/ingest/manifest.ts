@@ -25,14 +25,14 @@ const stageSchema = z.looseObject({
   kind: z.enum(STAGE_KINDS, { message: `must be one of ${STAGE_KINDS.join(', ')}` }),
   algorithm: nonEmpty.optional(),
   dataset: nonEmpty.optional(),
-  totalSteps: z.number().int('must be an integer').min(0, 'must be >= 0').optional(),
+  totalSteps: z.number().int('must be an integer').min(0, 'must be >= 0').max(2147483647, 'must be at most 2147483647').optional(),
   hyperparameters: z.record(z.string(), z.unknown()).optional(),
 });
 
 const runSchema = z.looseObject({
   id: nonEmpty,
   model: nonEmpty,
-  seed: z.number().int('must be an integer').optional(),
+  seed: z.number().int('must be an integer').min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER, 'must be at most 2^53 - 1').optional(),
   stages: z.array(stageSchema).min(1, 'a run needs at least one stage'),
 });
 
@@ -108,6 +108,7 @@ export interface Manifest {
   };
   runs: RunSpec[];
   files: FileSpec[];
+  /** Every accepted label (the canonical names and the manifest's aliases) -> stance. */
   stanceLabels: Record<string, Stance>;
   raw: unknown;
 }
@@ -225,6 +226,14 @@ export function readManifest(dir: string): Manifest {
     files.push({ path: f.path, absPath: real, format, columns, delimiter: f.delimiter });
   });
 
+  const stanceLabels: Record<string, Stance> = Object.fromEntries(STANCES.map((s) => [s, s]));
+  for (const [label, stance] of Object.entries(m.stanceLabels ?? {})) {
+    if ((STANCES as readonly string[]).includes(label) && label !== stance) {
+      problems.push({ file: MANIFEST, field: `stanceLabels.${label}`, message: `"${label}" is a stance name and cannot stand for ${stance}` });
+    }
+    stanceLabels[label] = stance;
+  }
+
   if (problems.length) throw new BundleError(problems);
   const d = m.dataset;
   return {
@@ -240,7 +249,7 @@ export function readManifest(dir: string): Manifest {
     },
     runs,
     files,
-    stanceLabels: { ...(m.stanceLabels ?? {}) },
+    stanceLabels,
     raw: json,
   };
 }

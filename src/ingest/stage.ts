@@ -8,8 +8,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { queryOn } from '../db/client';
-import { sqlIdent, sqlString } from '../db/sql';
+import { sqlIdent } from '../db/sql';
 import { BundleError, type Problem } from './errors';
+import { fileColumns, readerSql } from './readers';
 import { KEY_COLUMNS, PROB_COLUMNS, type CanonicalColumn, type FileSpec } from './manifest';
 
 export const STAGING = 'ingest_staging';
@@ -23,43 +24,11 @@ export interface StagedFile {
   lineOffset: number;
 }
 
-/** The header of a CSV file, split on its delimiter (quotes honoured), without sniffing. */
-function csvHeader(f: FileSpec, delim: string): string[] {
-  const fd = fs.openSync(f.absPath, 'r');
-  const buf = Buffer.alloc(1 << 16);
-  const n = fs.readSync(fd, buf, 0, buf.length, 0);
-  fs.closeSync(fd);
-  const first = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < first.length; i++) {
-    const ch = first[i]!;
-    if (quoted) {
-      if (ch === '"' && first[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === delim) out.push(cur), (cur = '');
-    else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
-function readerSql(f: FileSpec): string {
-  const p = sqlString(f.absPath);
-  switch (f.format) {
-    case 'csv': {
-      const delim = f.delimiter ?? (f.absPath.toLowerCase().endsWith('.tsv') ? '\t' : ',');
-      const cols = csvHeader(f, delim).map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
-      return `read_csv(${p}, header = true, auto_detect = false, delim = ${sqlString(delim)}, quote = '"', escape = '"', strict_mode = true, columns = {${cols}})`;
-    }
-    case 'jsonl':
-      return `read_json(${p}, format = 'newline_delimited', records = true)`;
-    case 'parquet':
-      return `read_parquet(${p})`;
-  }
+/** A CSV header read as one column but holding another separator: say how to declare it. */
+function delimiterHint(f: FileSpec, columns: string[]): string {
+  if (f.format !== 'csv' || columns.length !== 1) return '';
+  const sep = [';', '\t', '|'].find((d) => columns[0]!.includes(d));
+  return sep ? `; the header looks ${sep === '\t' ? 'tab' : sep}-separated: set "delimiter": ${JSON.stringify(sep)} for this file in the manifest` : '';
 }
 
 function readFailure(f: FileSpec, err: Error): Problem {
@@ -96,7 +65,8 @@ export async function stageFiles(
     progress(`reading ${f.path} (${f.format})`);
     try {
       await conn.run(`DROP TABLE IF EXISTS ${raw}`);
-      await conn.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${readerSql(f)}`);
+      const columns = await fileColumns(conn, f);
+      await conn.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${readerSql(f, columns, () => 'VARCHAR')}`);
     } catch (err) {
       const problem = readFailure(f, err as Error);
       if (f.format === 'jsonl') {
@@ -118,7 +88,7 @@ export async function stageFiles(
       problems.push({
         file: f.path,
         field: missingKeys.map(mapped).join(', '),
-        message: `required column${missingKeys.length > 1 ? 's' : ''} missing (columns present: ${[...present].join(', ')}); rename them or map them with "columns" in the manifest`,
+        message: `required column${missingKeys.length > 1 ? 's' : ''} missing (columns present: ${[...present].join(', ')}); rename them or map them with "columns" in the manifest${delimiterHint(f, [...present])}`,
       });
     }
     if (!hasProbabilities && !hasStance) {

@@ -5,7 +5,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOn } from '../db/client';
 import { sqlString } from '../db/sql';
-import { STANCES, type Stance } from '../domain';
 import { BundleError, MAX_PROBLEMS, type Problem } from './errors';
 import type { Manifest } from './manifest';
 import { STAGING, physicalLines, type StagedFile } from './stage';
@@ -55,7 +54,7 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
 
   const probFiles = staged.flatMap((f, i) => (f.hasProbabilities ? [i] : []));
   const isProb = probFiles.length ? `file_idx IN (${probFiles.join(', ')})` : 'false';
-  const labels: [string, Stance][] = [...STANCES.map((s) => [s, s] as [string, Stance]), ...Object.entries(manifest.stanceLabels)];
+  const labels = Object.entries(manifest.stanceLabels);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${STANCE_MAP} (label VARCHAR, stance VARCHAR)`);
   await conn.run(`INSERT INTO ${STANCE_MAP} VALUES ${labels.map(([l, s]) => `(${sqlString(l)}, ${sqlString(s)})`).join(', ')}`);
 

@@ -80,9 +80,17 @@ export const LIMITS = {
   topics: 200,
 };
 
+/** An empty list would select nothing; omitting the argument is how to ask for everything. */
+export function checkNotEmpty(list: readonly unknown[] | null | undefined, name: string): void {
+  if (list && list.length === 0) {
+    throw new UserInputError(`${name} is an empty list, which selects nothing; leave ${name} out to mean all`, { argumentName: name });
+  }
+}
+
 export function checkConfidence(confidence: number | null | undefined): number {
   const c = confidence ?? DEFAULT_CONFIDENCE;
-  if (!(c > 0 && c < 1)) {
+  // (1 + γ)/2 must stay below 1 in floating point, or the t quantile is infinite.
+  if (!(c > 0 && c < 1 && (1 + c) / 2 < 1)) {
     throw new UserInputError(`confidence must lie strictly between 0 and 1, got ${c}; use e.g. 0.95 for 95% intervals`, {
       argumentName: 'confidence',
     });
@@ -99,6 +107,7 @@ export class AnalysisService {
 
   /** Run ids named and/or matched by the filter (intersection when both are given). */
   async selectRuns(sel: Selection, maxRuns: number): Promise<number[]> {
+    checkNotEmpty(sel.runIds, 'runIds');
     if (sel.runIds && sel.runIds.length > LIMITS.runIdsPerQuery) {
       throw new UserInputError(`runIds takes at most ${LIMITS.runIdsPerQuery} ids; use runFilter to select more runs`, { argumentName: 'runIds' });
     }
@@ -143,6 +152,8 @@ export class AnalysisService {
 
   private async load(sel: Selection, maxRuns: number): Promise<{ data: RunCheckpoints[]; stances: Stance[]; confidence: number }> {
     const confidence = checkConfidence(sel.confidence);
+    checkNotEmpty(sel.topics, 'topics');
+    checkNotEmpty(sel.stances, 'stances');
     const stances = sel.stances?.length ? [...new Set(sel.stances)] : [...STANCES];
     const topics = await this.topicsOf(sel);
     const ids = await this.selectRuns(sel, maxRuns);
@@ -177,7 +188,7 @@ export class AnalysisService {
         runKey: rc.run.key,
         topic,
         stance,
-        points: buildTrajectory(paths, { emaAlpha: req.emaAlpha, maxPoints: req.maxPoints }).map((p) => ({ ...p, stageKind: p.kind })),
+        points: buildTrajectory(paths, { emaAlpha: req.emaAlpha, maxPoints: req.maxPoints, offsets: rc.offsets }).map((p) => ({ ...p, stageKind: p.kind })),
       });
     }
     return out;
@@ -281,19 +292,33 @@ export class AnalysisService {
       for (const topic of topics) {
         for (const stance of stances) {
           // Stage k of the group = the k-th evaluated stage of each run; runs are aligned on progress within it.
-          const perStage: { stage: string; kind: StageKind; series: (number | null)[][]; mags: number[]; times: number[] }[] = [];
+          // Stages line up by kind and occurrence (the first sft with the first sft, ...), not by
+          // position: a run without a base stage must not put its SFT beside others' base.
+          const slots = new Map<string, { stage: string; kind: StageKind; ordinals: number[]; series: (number | null)[][]; mags: number[]; times: number[] }>();
           const members = g.runs.filter((rc) => rc.topics.has(topic));
           for (const rc of members) {
-            pathsFor(rc, topic, stance, confidence).forEach((path, k) => {
-              const slot = (perStage[k] ??= { stage: path.stage, kind: path.kind, series: [], mags: [], times: [] });
+            const seen = new Map<StageKind, number>();
+            const slotOf = new Map<string, { key: string; ordinal: number }>();
+            rc.stages.forEach((st, ordinal) => {
+              const nth = seen.get(st.kind) ?? 0;
+              seen.set(st.kind, nth + 1);
+              slotOf.set(st.name, { key: `${st.kind}#${nth}`, ordinal });
+            });
+            for (const path of pathsFor(rc, topic, stance, confidence)) {
+              const { key, ordinal } = slotOf.get(path.stage)!;
+              let slot = slots.get(key);
+              if (!slot) slots.set(key, (slot = { stage: path.stage, kind: path.kind, ordinals: [], series: [], mags: [], times: [] }));
+              slot.ordinals.push(ordinal);
               slot.series.push(interpolateOnGrid(path.points.map((p) => ({ progress: path.T === 0 ? 0 : p.step / path.T, value: p.value })), gridPoints));
               if (path.kind !== 'base') {
                 const d = stageDrift(path, req.endpoint ?? 'LAST');
                 slot.mags.push(d.magnitude);
                 slot.times.push(d.driftTime);
               }
-            });
+            }
           }
+          const meanOrdinal = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+          const perStage = [...slots.values()].sort((a, b) => meanOrdinal(a.ordinals) - meanOrdinal(b.ordinals));
           const withCi = (xs: number[]) => {
             const sm = summarise(xs, confidence);
             return { ...sm, ciLow: sm.mean - sm.half, ciHigh: sm.mean + sm.half };

@@ -169,6 +169,13 @@ export class CatalogService {
   }
 
   private async select(sel: RunSelector): Promise<RunRow[]> {
+    for (const [field, values] of Object.entries(sel)) {
+      if (Array.isArray(values) && values.length === 0) {
+        throw new UserInputError(`filter field ${field} is an empty list, which matches no run; leave it out to mean any ${field}`, {
+          argumentName: field,
+        });
+      }
+    }
     const snap = await this.load();
     return snap.runs.filter((r) => CatalogService.matches(r, snap.stages.get(r.id) ?? [], sel));
   }
@@ -242,6 +249,7 @@ export class CatalogService {
 
   async topics(sel: RunSelector | null): Promise<{ name: string; promptCount: number; runCount: number }[]> {
     const ids = sel ? await this.runIds(sel) : null;
+    if (ids && ids.length === 0) return [];
     const rows = await this.db.query(
       `SELECT t.name, count(DISTINCT p.id) AS prompt_count, count(DISTINCT c.run_id) AS run_count
        FROM topics t JOIN checkpoint_values c ON c.topic_id = t.id JOIN runs r ON r.id = c.run_id

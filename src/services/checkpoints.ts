@@ -17,9 +17,12 @@ interface Row {
 
 export interface RunCheckpoints {
   run: RunRow;
+  /** The run's stages, totalSteps replaced by T_k (see stageLengths). */
   stages: StageRow[];
   /** topic -> checkpoints in stage order, then step */
   topics: Map<string, Row[]>;
+  /** Stage name -> global-step offset: the sum of T_j over the run's earlier stages. */
+  offsets: Map<string, number>;
 }
 
 export async function loadCheckpoints(
@@ -29,9 +32,10 @@ export async function loadCheckpoints(
   topics: string[] | null,
 ): Promise<RunCheckpoints[]> {
   if (!runIds.length) return [];
-  const [runs, stages, rows] = await Promise.all([
+  const [runs, stages, lengths, rows] = await Promise.all([
     catalog.runsById(runIds),
     catalog.stagesOf(runIds),
+    db.query(`SELECT stage_id, max(step) AS last FROM checkpoint_values WHERE run_id = ANY($1) GROUP BY stage_id`, [runIds]),
     db.query(
       `SELECT c.run_id, s.name AS stage, c.step, t.name AS topic, c.prompts AS n,
               c.v_support, c.v_neutral, c.v_oppose, c.sd_support, c.sd_neutral, c.sd_oppose
@@ -45,9 +49,18 @@ export async function loadCheckpoints(
   const runById = new Map(runs.map((r) => [r.id, r]));
   for (const id of runIds) {
     const run = runById.get(id);
-    if (run) byRun.set(id, { run, stages: [], topics: new Map() });
+    if (run) byRun.set(id, { run, stages: [], topics: new Map(), offsets: new Map() });
   }
-  for (const s of stages) byRun.get(s.runId)?.stages.push(s);
+  // T_k is a property of the run's stage (DESIGN §3.4: totalSteps, else its largest evaluated
+  // step over all its checkpoints), the same for every topic, even one not evaluated at the end.
+  const lastStep = new Map(lengths.map((r) => [Number(r.stage_id), Number(r.last)]));
+  for (const s of stages) {
+    const rc = byRun.get(s.runId);
+    if (!rc) continue;
+    const T = s.totalSteps ?? lastStep.get(s.id) ?? 0;
+    rc.offsets.set(s.name, rc.stages.reduce((sum, prev) => sum + (prev.totalSteps ?? 0), 0));
+    rc.stages.push({ ...s, totalSteps: T });
+  }
   for (const r of rows) {
     const rc = byRun.get(Number(r.run_id));
     if (!rc) continue;

@@ -6,7 +6,7 @@ import { anova, pairwiseWelch, stageDrift, type AnovaResult, type PairwiseResult
 import type { Stance, StageKind } from '../domain';
 import { UserInputError } from '../errors';
 import type { AnalysisService, GroupFactor, Selection } from './analysis.service';
-import { LIMITS, checkConfidence } from './analysis.service';
+import { LIMITS, checkConfidence, checkNotEmpty } from './analysis.service';
 import type { ResultCache } from './cache';
 import { pathsFor, type RunCheckpoints } from './checkpoints';
 
@@ -76,7 +76,8 @@ export class EffectsService {
   private async compute(req: EffectRequest): Promise<EffectResult> {
     const confidence = checkConfidence(req.confidence);
     const kind = req.stageKind ?? 'preference';
-    const factors = req.factors?.length ? req.factors : DEFAULT_FACTORS;
+    checkNotEmpty(req.factors, 'factors');
+    const factors = req.factors ?? DEFAULT_FACTORS;
     const dup = factors.find((f, i) => factors.indexOf(f) !== i);
     if (dup) throw new UserInputError(`factor ${dup} is listed twice; list each factor once`, { argumentName: 'factors' });
     const byTopic = factors.includes('TOPIC');

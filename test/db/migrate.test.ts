@@ -4,6 +4,8 @@ import { DriftDb } from '../../src/db/client';
 import { checkDuckDbCompatible, migrate } from '../../src/db/migrate';
 import { MIGRATIONS_DIR } from '../../src/paths';
 import { tempDir } from '../helpers/tmp';
+import { CONFORMANCE } from '../helpers/server';
+import { ingestBundle } from '../../src/ingest/ingest';
 
 describe('migrations', () => {
   const dir = tempDir();
@@ -34,6 +36,30 @@ describe('migrations', () => {
     for (const f of fs.readdirSync(MIGRATIONS_DIR).filter((n) => n.endsWith('.sql'))) {
       const text = fs.readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8');
       expect(() => checkDuckDbCompatible(f, text.split('--> statement-breakpoint'))).not.toThrow();
+    }
+  });
+
+  it('upgrades a database made by the first migration only, keeping its data', async () => {
+    // A migrations folder as it was when only the first migration existed.
+    const old = path.join(dir, 'old-migrations');
+    fs.mkdirSync(path.join(old, 'meta'), { recursive: true });
+    const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    const first = journal.entries[0]!;
+    fs.writeFileSync(path.join(old, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: [first] }));
+    fs.copyFileSync(path.join(MIGRATIONS_DIR, `${first.tag}.sql`), path.join(old, `${first.tag}.sql`));
+
+    const db = await DriftDb.open(path.join(dir, 'upgrade.duckdb'));
+    try {
+      await migrate(db, old);
+      await ingestBundle(db, CONFORMANCE);
+      const before = await db.query('SELECT count(*) AS n FROM observations');
+      const report = await migrate(db);
+      expect(report.applied).toHaveLength(journal.entries.length - 1);
+      expect(await db.query('SELECT count(*) AS n FROM observations')).toEqual(before);
+      const [seed] = await db.query(`SELECT data_type FROM information_schema.columns WHERE table_name = 'runs' AND column_name = 'seed'`);
+      expect(seed!.data_type).toBe('BIGINT');
+    } finally {
+      await db.close();
     }
   });
 

@@ -199,6 +199,33 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
       expect(m.errors![0]!.message).toMatch(/maxPoints/);
     });
 
+    it.each([
+      ['topics: []', '{ driftMetrics(topics: []) { runId } }', /topics is an empty list/],
+      ['stances: []', '{ trajectories(runIds: ["1"], stances: []) { runId } }', /stances is an empty list/],
+      ['runIds: []', '{ stageAttribution(runIds: []) { runId } }', /runIds is an empty list/],
+      ['filter lab: []', '{ runs(filter: { lab: [] }) { totalCount } }', /filter field lab is an empty list/],
+      ['runFilter model: []', '{ groupedTrajectories(groupBy: [], runFilter: { model: [] }) { label } }', /filter field model is an empty list/],
+    ])('an empty list (%s) -> BAD_USER_INPUT saying to leave it out', async (_name, query, message) => {
+      const r = await s.gql(query);
+      expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+      expect(r.errors![0]!.message).toMatch(message);
+    });
+
+    it('a confidence that rounds (1 + γ)/2 to 1 -> BAD_USER_INPUT, not an infinite interval', async () => {
+      const r = await s.gql(`{ trajectories(runIds: ["1"], confidence: 0.9999999999999999) { runId } }`);
+      expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    });
+
+    it('variables of the wrong type or missing -> BAD_USER_INPUT', async () => {
+      const q = `query($n: Int!) { runs(first: $n) { totalCount } }`;
+      for (const variables of [{ n: 'abc' }, {}]) {
+        const r = await s.gql(q, variables);
+        expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+      }
+      const e = await s.gql(`query($s: [Stance!]) { driftMetrics(stances: $s) { runId } }`, { s: ['FOO'] });
+      expect(e.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    });
+
     it('a bad cursor -> BAD_USER_INPUT', async () => {
       const r = await s.gql(`{ runs(after: "garbage") { totalCount } }`);
       expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
@@ -239,9 +266,12 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
       expect(res.status).toBe(400);
     });
 
-    it('malformed JSON body -> 400', async () => {
+    it('malformed JSON body -> 400 with a GraphQL-shaped error', async () => {
       const res = await fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
       expect(res.status).toBe(400);
+      const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+      expect(body.errors[0]!.message).toMatch(/not valid JSON/);
     });
   });
 });

@@ -37,6 +37,15 @@ function writeOddBundle(): void {
           { name: 'x', kind: 'other', totalSteps: 10 },
         ],
       },
+      {
+        id: 'plain-run',
+        model: 'm',
+        stages: [
+          { name: 'base', kind: 'base' },
+          { name: 'sft', kind: 'sft', algorithm: 'sft', dataset: 'd', totalSteps: 100 },
+          { name: 'po', kind: 'preference', algorithm: 'ppo', dataset: 'p', totalSteps: 50 },
+        ],
+      },
     ],
     files: [{ path: 'labels.csv' }],
     columns: { label: 'stance' },
@@ -46,6 +55,11 @@ function writeOddBundle(): void {
   for (const [stage, step, labels] of CHECKPOINTS) {
     labels.forEach((pro, i) => lines.push(`odd-run,${stage},${step},t,P${i + 1},0,${pro ? 'pro' : 'con'}`));
   }
+  // Topic u was evaluated less: not at sft 200, never in stage x. T_sft (200) and the global-step
+  // offsets are properties of the run's stages, so u's points sit where t's do.
+  for (const [stage, step] of [['sft', 0], ['sft', 50], ['po', 100]] as const) lines.push(`odd-run,${stage},${step},u,U1,0,pro`);
+  // A conventional run (base → sft → po) beside the odd one, for grouping by stage kind.
+  for (const [stage, step] of [['base', 0], ['sft', 100], ['po', 50]] as const) lines.push(`plain-run,${stage},${step},t,P1,0,pro`);
   fs.writeFileSync(path.join(bundle, 'manifest.json'), JSON.stringify(manifest));
   fs.writeFileSync(path.join(bundle, 'labels.csv'), lines.join('\n') + '\n');
 }
@@ -60,7 +74,7 @@ describe('edge cases end to end', () => {
 
   it('trajectory: global steps add earlier T_k (T_sft = largest evaluated step), half-widths from two prompts', async () => {
     const r = await s.gql<{ trajectories: { points: { stage: string; step: number; globalStep: number; progress: number; value: number; ciHigh: number; n: number }[] }[] }>(
-      `{ trajectories(runIds: ["odd-run"], stances: [SUPPORT]) { points { stage step globalStep progress value ciHigh n } } }`,
+      `{ trajectories(runIds: ["odd-run"], topics: ["t"], stances: [SUPPORT]) { points { stage step globalStep progress value ciHigh n } } }`,
     );
     expect(r.errors).toBeUndefined();
     const h = tQuantile(0.975, 1) * Math.SQRT1_2 / Math.SQRT2; // sd of {1, 0} is √½, n = 2
@@ -78,7 +92,7 @@ describe('edge cases end to end', () => {
   it('drift: every non-base stage, including a first stage with no start point and a single-checkpoint stage', async () => {
     const q = (endpoint: string) =>
       s.gql<{ driftMetrics: { stage: string; stageKind: string; magnitude: number; driftTime: number; startValue: number; endValue: number; extremumValue: number; extremumStep: number }[] }>(
-        `{ driftMetrics(runIds: ["odd-run"], stances: [SUPPORT], endpoint: ${endpoint}) { stage stageKind magnitude driftTime startValue endValue extremumValue extremumStep } }`,
+        `{ driftMetrics(runIds: ["odd-run"], topics: ["t"], stances: [SUPPORT], endpoint: ${endpoint}) { stage stageKind magnitude driftTime startValue endValue extremumValue extremumStep } }`,
       );
     const last = (await q('LAST')).data!.driftMetrics;
     expect(last).toEqual([
@@ -95,7 +109,7 @@ describe('edge cases end to end', () => {
 
   it('attribution: shares and the distribution shift over the three stances', async () => {
     const r = await s.gql<{ stageAttribution: { totalDelta: number; stages: { stage: string; delta: number; netShare: number; pathLength: number; pathShare: number; distributionShift: number }[] }[] }>(
-      `{ stageAttribution(runIds: ["odd-run"], stances: [SUPPORT]) { totalDelta stages { stage delta netShare pathLength pathShare distributionShift } } }`,
+      `{ stageAttribution(runIds: ["odd-run"], topics: ["t"], stances: [SUPPORT]) { totalDelta stages { stage delta netShare pathLength pathShare distributionShift } } }`,
     );
     const a = r.data!.stageAttribution[0]!;
     expect(a.totalDelta).toBeCloseTo(0.5, 12);
@@ -110,10 +124,42 @@ describe('edge cases end to end', () => {
 
   it('stays exact for a stage whose value never moves (shares null)', async () => {
     const r = await s.gql<{ stageAttribution: { totalDelta: number; stages: { netShare: number | null; pathShare: number | null }[] }[] }>(
-      `{ stageAttribution(runIds: ["odd-run"], stances: [NEUTRAL]) { totalDelta stages { netShare pathShare } } }`,
+      `{ stageAttribution(runIds: ["odd-run"], topics: ["t"], stances: [NEUTRAL]) { totalDelta stages { netShare pathShare } } }`,
     );
     const a = r.data!.stageAttribution[0]!;
     expect(a.totalDelta).toBe(0);
     expect(a.stages.every((st) => st.netShare === null && st.pathShare === null)).toBe(true);
+  });
+
+  it('T_k and global-step offsets belong to the run, not to a topic that was evaluated less', async () => {
+    const r = await s.gql<{ trajectories: { points: { stage: string; step: number; globalStep: number; progress: number }[] }[] }>(
+      `{ trajectories(runIds: ["odd-run"], topics: ["u"], stances: [SUPPORT]) { points { stage step globalStep progress } } }`,
+    );
+    expect(r.data!.trajectories[0]!.points).toEqual([
+      { stage: 'sft', step: 0, globalStep: 0, progress: 0 },
+      { stage: 'sft', step: 50, globalStep: 50, progress: 0.25 },
+      { stage: 'po', step: 100, globalStep: 300, progress: 1 },
+    ]);
+    // u's sft path is 1, 1 (all support): no movement, e = first point, η = 0; po: start 1 → 1.
+    const d = await s.gql<{ driftMetrics: { stage: string; magnitude: number; driftTime: number }[] }>(
+      `{ driftMetrics(runIds: ["odd-run"], topics: ["u"], stances: [SUPPORT]) { stage magnitude driftTime } }`,
+    );
+    expect(d.data!.driftMetrics).toEqual([
+      { stage: 'sft', magnitude: 0, driftTime: 0 },
+      { stage: 'po', magnitude: 0, driftTime: 0 },
+    ]);
+  });
+
+  it('groups stages by kind and occurrence, not position, across runs with and without a base stage', async () => {
+    const r = await s.gql<{ groupedTrajectories: { stages: { stage: string; stageKind: string; runs: number }[] }[] }>(
+      `{ groupedTrajectories(groupBy: [], topics: ["t"], stances: [SUPPORT], gridPoints: 3) { stages { stage stageKind runs } } }`,
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.groupedTrajectories[0]!.stages).toEqual([
+      { stage: 'base', stageKind: 'BASE', runs: 1 },
+      { stage: 'sft', stageKind: 'SFT', runs: 2 },
+      { stage: 'po', stageKind: 'PREFERENCE', runs: 2 },
+      { stage: 'x', stageKind: 'OTHER', runs: 1 },
+    ]);
   });
 });

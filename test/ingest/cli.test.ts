@@ -85,6 +85,18 @@ describe('drift CLI', () => {
     expect(await snapshotFile(dbFile)).toEqual(before);
   });
 
+  it('a broken bundle aimed at a new --db file leaves no file behind', () => {
+    const b = smallBundle({ lab: 'lab-a', name: 'nowhere', seed: 5 });
+    b.rows[2]!.step = -1;
+    const dir = writeBundle(path.join(root, 'broken-new'), { manifest: b.manifest, files: { 'observations.csv': toCsv(b.rows, CANONICAL) } });
+    const target = path.join(root, 'never-created.duckdb');
+    const r = drift('ingest', dir, '--db', target);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('field step');
+    expect(fs.existsSync(target)).toBe(false);
+    expect(fs.existsSync(`${target}.wal`)).toBe(false);
+  });
+
   it('a changed bundle under the same version: non-zero exit pointing at --replace; --replace replaces', async () => {
     const changed = writeBundle(path.join(root, 'changed'), smallBundle({ lab: 'lab-a', name: 'small', seed: 99 }));
     const before = await snapshotFile(dbFile);

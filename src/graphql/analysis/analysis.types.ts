@@ -82,7 +82,7 @@ export class TrajectoryPointType {
   @Field(() => Int, { description: 'Step within the stage' })
   step!: number;
 
-  @Field(() => Int, { description: 'step plus the totalSteps of earlier stages' })
+  @Field(() => Int, { description: "step plus T_k (totalSteps, else largest evaluated step) of the run's earlier stages" })
   globalStep!: number;
 
   @Field(() => Float, { description: 'step / T_k of the stage' })

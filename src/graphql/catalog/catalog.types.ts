@@ -1,5 +1,5 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ArrayMaxSize } from 'class-validator';
 import { PageInfo } from '../common/connection';
 import { StageKindEnum } from '../common/enums';
@@ -99,7 +99,7 @@ export class Run {
   @Field(() => String)
   model!: string;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Float, { nullable: true, description: 'Training seed (a whole number; Float because seeds often exceed 32 bits)' })
   seed!: number | null;
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Other run fields from the manifest' })

@@ -1,0 +1,1 @@
+ALTER TABLE "runs" ALTER COLUMN "seed" SET DATA TYPE bigint;
