@@ -1,6 +1,7 @@
 /**
- * Ingest of one drift-trace/v1 bundle: all or nothing. Files are staged and validated in temp
- * tables first; only a valid bundle opens the write transaction, and any failure inside it rolls
+ * Ingest of one drift-trace/v1 bundle: all or nothing. The files are validated by one scan
+ * (fast.ts) before the write transaction opens; a bundle with problems is re-read as text to
+ * locate them (stage.ts, validate.ts) and refused. Any failure inside the transaction rolls it
  * back, so a refused bundle leaves the database exactly as it was.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
