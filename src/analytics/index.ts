@@ -4,7 +4,7 @@
  */
 export { DEFAULT_CONFIDENCE, assertConfidence, halfWidth, mean, sampleSd, summarise, tQuantile } from './stats';
 export type { Summary } from './stats';
-export { checkpointValue, valueFromMeanSd, valueFromMoments } from './values';
+export { checkpointValue, valueFromMeanSd } from './values';
 export type { ValueEstimate } from './values';
 export { stagePaths } from './paths';
 export type { CheckpointValue, PathPoint, StagePath, StageSpec } from './paths';

@@ -114,10 +114,6 @@ export class DriftDb {
     this.changes++;
   }
 
-  get poolSize(): number {
-    return this.readers.length;
-  }
-
   /** Runs fn with a pooled read connection; waits when all are busy. */
   async withReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('database is closed');

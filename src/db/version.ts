@@ -1,7 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryOn, type DriftDb } from './client';
+import type { DriftDb } from './client';
 
-/** A counter bumped by every write that changes data; caches key on it. */
+/**
+ * A persistent counter bumped by every ingest, reported by /healthz so operators can see that
+ * data changed. In-process caches key on DriftDb.changeCount instead, which needs no query.
+ */
 export async function bumpDataVersion(conn: DuckDBConnection): Promise<void> {
   await conn.run(
     `INSERT INTO meta VALUES ('data_version', '1')
@@ -14,4 +17,3 @@ export async function dataVersion(db: DriftDb): Promise<number> {
   return rows[0] ? Number(rows[0].value) : 0;
 }
 
-export { queryOn };

@@ -79,6 +79,9 @@ interface Snapshot {
   byId: Map<number, RunRow>;
   byKey: Map<string, number[]>;
   stages: Map<number, StageRow[]>;
+  /** Stage id -> largest evaluated step (over every topic). */
+  lastStep: Map<number, number>;
+  topicNames: string[];
 }
 
 export class CatalogService {
@@ -96,7 +99,7 @@ export class CatalogService {
     if (!this.snapshot || this.snapshotVersion !== version) {
       this.snapshotVersion = version;
       this.snapshot = (async () => {
-        const [runRows, stageRows] = await Promise.all([
+        const [runRows, stageRows, lastSteps, topicRows] = await Promise.all([
           this.db.orm
             .select(runColumns)
             .from(runs)
@@ -104,6 +107,8 @@ export class CatalogService {
             .innerJoin(labs, eq(labs.id, datasets.labId))
             .orderBy(asc(runs.id)),
           this.db.orm.select().from(stages).orderBy(asc(stages.runId), asc(stages.ordinal)),
+          this.db.query('SELECT stage_id, max(step) AS last FROM checkpoint_values GROUP BY stage_id'),
+          this.db.query('SELECT name FROM topics ORDER BY name'),
         ]);
         const all = runRows.map((r) => this.mapRun(r));
         const byKey = new Map<string, number[]>();
@@ -115,7 +120,15 @@ export class CatalogService {
           list.push(row);
           stageMap.set(st.runId, list);
         }
-        return { version, runs: all, byId: new Map(all.map((r) => [r.id, r])), byKey, stages: stageMap };
+        return {
+          version,
+          runs: all,
+          byId: new Map(all.map((r) => [r.id, r])),
+          byKey,
+          stages: stageMap,
+          lastStep: new Map(lastSteps.map((r) => [Number(r.stage_id), Number(r.last)])),
+          topicNames: topicRows.map((r) => String(r.name)),
+        };
       })();
       this.snapshot.catch(() => {
         this.snapshot = null;
@@ -244,7 +257,12 @@ export class CatalogService {
 
   /** Every topic name (small; used to validate topic arguments). */
   async topicNames(): Promise<string[]> {
-    return (await this.db.query('SELECT name FROM topics ORDER BY name')).map((r) => String(r.name));
+    return (await this.load()).topicNames;
+  }
+
+  /** Largest evaluated step of each stage id, over every topic (T_k when totalSteps is missing). */
+  async lastSteps(): Promise<Map<number, number>> {
+    return (await this.load()).lastStep;
   }
 
   async topics(sel: RunSelector | null): Promise<{ name: string; promptCount: number; runCount: number }[]> {

@@ -2,7 +2,7 @@
  * Loads per-checkpoint values (pre-aggregated at ingest) for a set of runs and turns them into
  * the stage paths every metric is computed from. The only SQL the analytic queries need.
  */
-import { stagePaths, halfWidth, type CheckpointValue, type StagePath } from '../analytics';
+import { stagePaths, valueFromMeanSd, type CheckpointValue, type StagePath } from '../analytics';
 import type { DriftDb } from '../db/client';
 import type { Stance } from '../domain';
 import type { CatalogService, RunRow, StageRow } from './catalog.service';
@@ -32,10 +32,10 @@ export async function loadCheckpoints(
   topics: string[] | null,
 ): Promise<RunCheckpoints[]> {
   if (!runIds.length) return [];
-  const [runs, stages, lengths, rows] = await Promise.all([
+  const [runs, stages, lastStep, rows] = await Promise.all([
     catalog.runsById(runIds),
     catalog.stagesOf(runIds),
-    db.query(`SELECT stage_id, max(step) AS last FROM checkpoint_values WHERE run_id = ANY($1) GROUP BY stage_id`, [runIds]),
+    catalog.lastSteps(),
     db.query(
       `SELECT c.run_id, s.name AS stage, c.step, t.name AS topic, c.prompts AS n,
               c.v_support, c.v_neutral, c.v_oppose, c.sd_support, c.sd_neutral, c.sd_oppose
@@ -53,7 +53,6 @@ export async function loadCheckpoints(
   }
   // T_k is a property of the run's stage (DESIGN §3.4: totalSteps, else its largest evaluated
   // step over all its checkpoints), the same for every topic, even one not evaluated at the end.
-  const lastStep = new Map(lengths.map((r) => [Number(r.stage_id), Number(r.last)]));
   for (const s of stages) {
     const rc = byRun.get(s.runId);
     if (!rc) continue;
@@ -84,13 +83,7 @@ export async function loadCheckpoints(
 
 /** Checkpoint values of one run, topic and stance with half-widths at `confidence` (DESIGN §3 items 2-3). */
 export function checkpointValues(rows: readonly Row[], stance: Stance, confidence: number): CheckpointValue[] {
-  return rows.map((r) => ({
-    stage: r.stage,
-    step: r.step,
-    value: r.v[stance],
-    half: halfWidth(r.sd[stance] ?? 0, r.n, confidence),
-    n: r.n,
-  }));
+  return rows.map((r) => ({ stage: r.stage, step: r.step, ...valueFromMeanSd(r.n, r.v[stance], r.sd[stance], confidence) }));
 }
 
 export function pathsFor(rc: RunCheckpoints, topic: string, stance: Stance, confidence: number): StagePath[] {
