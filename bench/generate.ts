@@ -45,7 +45,15 @@ export function benchRuns(n: number): BenchRun[] {
 function manifest(runs: BenchRun[], files: { path: string; format: string }[], name: string) {
   return {
     format: 'drift-trace/v1',
-    dataset: { name, lab: 'bench-lab', version: '1', description: 'synthetic benchmark traces', license: 'CC0-1.0', promptSet: 'bench', judge: 'synthetic' },
+    dataset: {
+      name,
+      lab: 'bench-lab',
+      version: '1',
+      description: 'synthetic benchmark traces',
+      license: 'CC0-1.0',
+      promptSet: 'bench',
+      judge: 'synthetic',
+    },
     runs: runs.map((r, i) => ({
       id: r.id,
       model: r.model,
@@ -70,7 +78,11 @@ function rowsSql(runs: BenchRun[], from: number, to: number): string {
       return `(${sqlString(r.id)}, ${from + k}, ${r.sft === 'wildchat' ? 0.15 : -0.1}, ${gap * strength})`;
     })
     .join(', ');
-  const cps = [`('base', 0, 0.0, 0.0)`, ...SFT_STEPS.map((s) => `('sft', ${s}, ${s / 1200}, 0.0)`), ...PREF_STEPS.map((s) => `('po', ${s}, 1.0, ${s / 200})`)].join(', ');
+  const cps = [
+    `('base', 0, 0.0, 0.0)`,
+    ...SFT_STEPS.map((s) => `('sft', ${s}, ${s / 1200}, 0.0)`),
+    ...PREF_STEPS.map((s) => `('po', ${s}, 1.0, ${s / 200})`),
+  ].join(', ');
   // sft progress saturates early (values set early in SFT); preference moves only with a value gap.
   return `
     WITH r(run_id, ri, sft_shift, pref_shift) AS (VALUES ${runValues}),
@@ -93,7 +105,11 @@ function rowsSql(runs: BenchRun[], from: number, to: number): string {
  * Writes <dir>/parquet and <dir>/csv bundles for `n` runs (10 runs per file), once: an existing
  * bundle with a complete manifest is reused.
  */
-export async function generateBundles(dir: string, n: number, log: (m: string) => void): Promise<{ parquet: string; csv: string; rows: number }> {
+export async function generateBundles(
+  dir: string,
+  n: number,
+  log: (m: string) => void,
+): Promise<{ parquet: string; csv: string; rows: number }> {
   const runs = benchRuns(n);
   const out = { parquet: path.join(dir, 'parquet'), csv: path.join(dir, 'csv'), rows: n * ROWS_PER_RUN };
   if (fs.existsSync(path.join(out.parquet, 'manifest.json')) && fs.existsSync(path.join(out.csv, 'manifest.json'))) return out;

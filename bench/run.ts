@@ -31,7 +31,9 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
   };
-  const scales = get('scales', 'S,M').split(',').map((s) => s.trim().toUpperCase()) as Scale[];
+  const scales = get('scales', 'S,M')
+    .split(',')
+    .map((s) => s.trim().toUpperCase()) as Scale[];
   for (const s of scales) if (!(s in SCALES)) throw new Error(`unknown scale ${s}; use S, M or L`);
   return {
     scales,
@@ -82,7 +84,8 @@ const VALUES = (where: string) => `
 const ORDERED = `(CASE stage WHEN 'base' THEN 0 WHEN 'sft' THEN 1 ELSE 2 END)`;
 
 const RAW = {
-  trajectories: (runs: string[]) => `SELECT * FROM (${VALUES(`WHERE run_id IN (${runs.map(sqlString).join(', ')})`)}) ORDER BY run_id, topic, ${ORDERED}, step`,
+  trajectories: (runs: string[]) =>
+    `SELECT * FROM (${VALUES(`WHERE run_id IN (${runs.map(sqlString).join(', ')})`)}) ORDER BY run_id, topic, ${ORDERED}, step`,
   // Per stage: start (previous stage's last value), end, extremes and LAST magnitude per stance.
   drift: `WITH v AS (${VALUES('')}),
     e AS (SELECT run_id, topic, ${ORDERED} AS k, arg_max(vs, step) ls, arg_max(vn, step) ln, arg_max(vo, step) lo,
@@ -112,7 +115,16 @@ const RAW = {
 
 async function startServer(dbFile: string, port: number, cacheEntries: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'server.js')], {
-    env: { ...process.env, NODE_ENV: 'production', DRIFT_CACHE_ENTRIES: String(cacheEntries), PORT: String(port), HOST: '127.0.0.1', DRIFT_DB: dbFile, DRIFT_SEED_DEMO: 'false', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DRIFT_CACHE_ENTRIES: String(cacheEntries),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DRIFT_DB: dbFile,
+      DRIFT_SEED_DEMO: 'false',
+      UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 600; i++) {
@@ -134,7 +146,11 @@ function peakRssMb(pid: number): number {
 }
 
 async function gqlCall(url: string, query: string, variables?: object): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { errors?: { message: string }[] };
   if (body.errors) throw new Error(`GraphQL error: ${body.errors[0]!.message}`);
   return body;
@@ -156,9 +172,33 @@ interface ScaleResult {
   reps?: number;
   runs: number;
   rows: number;
-  ingest: { format: string; driftqlSec: number; rawSec: number; driftqlRowsPerSec: number; rawRowsPerSec: number; ratio: number; dbMb: number; rawDbMb: number }[];
-  queries: { name: string; driftql: { p50: number; p95: number }; warm: { p50: number; p95: number }; raw: { p50: number; p95: number }; ratio: number }[];
-  load: { query: string; connections: number; seconds: number; requestsPerSec: number; p50: number; p99: number; errors: number; non2xx: number } | null;
+  ingest: {
+    format: string;
+    driftqlSec: number;
+    rawSec: number;
+    driftqlRowsPerSec: number;
+    rawRowsPerSec: number;
+    ratio: number;
+    dbMb: number;
+    rawDbMb: number;
+  }[];
+  queries: {
+    name: string;
+    driftql: { p50: number; p95: number };
+    warm: { p50: number; p95: number };
+    raw: { p50: number; p95: number };
+    ratio: number;
+  }[];
+  load: {
+    query: string;
+    connections: number;
+    seconds: number;
+    requestsPerSec: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    non2xx: number;
+  } | null;
   peakRssMb: number;
 }
 
@@ -171,7 +211,10 @@ async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
   const dir = path.join(args.out, scale);
   log(`\n== scale ${scale}: ${n} runs`);
   const bundles = await generateBundles(path.join(dir, 'bundles'), n, log);
-  const manifestFiles = (b: string) => (JSON.parse(fs.readFileSync(path.join(b, 'manifest.json'), 'utf8')) as { files: { path: string }[] }).files.map((f) => path.join(b, f.path));
+  const manifestFiles = (b: string) =>
+    (JSON.parse(fs.readFileSync(path.join(b, 'manifest.json'), 'utf8')) as { files: { path: string }[] }).files.map((f) =>
+      path.join(b, f.path),
+    );
 
   const ingest: ScaleResult['ingest'] = [];
   const dbFiles: Record<string, string> = {};
@@ -209,7 +252,9 @@ async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
   const runs = benchRuns(n);
   await raw.withWriter(async (c) => {
     await c.run('CREATE OR REPLACE TABLE runs (run_id VARCHAR, algorithm VARCHAR, dataset VARCHAR)');
-    await c.run(`INSERT INTO runs VALUES ${runs.map((r) => `(${sqlString(r.id)}, ${sqlString(r.algorithm)}, ${sqlString(r.pref)})`).join(', ')}`);
+    await c.run(
+      `INSERT INTO runs VALUES ${runs.map((r) => `(${sqlString(r.id)}, ${sqlString(r.algorithm)}, ${sqlString(r.pref)})`).join(', ')}`,
+    );
   });
 
   // Cold: the result cache is off, so every call computes (this is what the raw SQL is compared
@@ -237,7 +282,11 @@ async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
       oneId = one[0]!.id;
       const cases: [string, () => Promise<unknown>, string][] = [
         ['trajectories, 1 run', () => gqlCall(url, Q.trajectories, { ids: one.map((r) => r.id) }), RAW.trajectories(one.map((r) => r.key))],
-        [`trajectories, ${twenty.length} runs`, () => gqlCall(url, Q.trajectories, { ids: twenty.map((r) => r.id) }), RAW.trajectories(twenty.map((r) => r.key))],
+        [
+          `trajectories, ${twenty.length} runs`,
+          () => gqlCall(url, Q.trajectories, { ids: twenty.map((r) => r.id) }),
+          RAW.trajectories(twenty.map((r) => r.key)),
+        ],
         ['driftMetrics, all runs', () => gqlCall(url, Q.drift), RAW.drift],
         ['stageAttribution, all runs', () => gqlCall(url, Q.attribution), RAW.attribution],
         ['groupedTrajectories, all runs', () => gqlCall(url, Q.grouped), RAW.grouped],
@@ -248,7 +297,9 @@ async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
         const d = await repeat(args.reps, call);
         (cacheEntries ? warm : cold).set(name, d);
         if (!cacheEntries) rawTimes.set(name, await repeat(args.reps, () => raw.query(rawSql)));
-        log(`  ${name} (${cacheEntries ? 'warm' : 'cold'}): p50 ${d.p50.toFixed(1)} ms${cacheEntries ? '' : `, raw SQL p50 ${rawTimes.get(name)!.p50.toFixed(1)} ms`}`);
+        log(
+          `  ${name} (${cacheEntries ? 'warm' : 'cold'}): p50 ${d.p50.toFixed(1)} ms${cacheEntries ? '' : `, raw SQL p50 ${rawTimes.get(name)!.p50.toFixed(1)} ms`}`,
+        );
       }
 
       if (cacheEntries && args.duration > 0) {
@@ -338,7 +389,9 @@ function render(m: ReturnType<typeof machine>, results: ScaleResult[], args: Arg
     );
     lines.push('| ingest | driftql | raw CTAS | ratio | driftql file | raw file |', '|---|---|---|---|---|---|');
     for (const i of r.ingest) {
-      lines.push(`| ${i.format} | ${f(i.driftqlSec)} s (${Math.round(i.driftqlRowsPerSec).toLocaleString('en-US')} rows/s) | ${f(i.rawSec)} s (${Math.round(i.rawRowsPerSec).toLocaleString('en-US')} rows/s) | ${f(i.ratio, 2)}× | ${f(i.dbMb, 0)} MB | ${f(i.rawDbMb, 0)} MB |`);
+      lines.push(
+        `| ${i.format} | ${f(i.driftqlSec)} s (${Math.round(i.driftqlRowsPerSec).toLocaleString('en-US')} rows/s) | ${f(i.rawSec)} s (${Math.round(i.rawRowsPerSec).toLocaleString('en-US')} rows/s) | ${f(i.ratio, 2)}× | ${f(i.dbMb, 0)} MB | ${f(i.rawDbMb, 0)} MB |`,
+      );
     }
     lines.push(
       '',
@@ -346,10 +399,15 @@ function render(m: ReturnType<typeof machine>, results: ScaleResult[], args: Arg
       '|---|---|---|---|---|',
     );
     for (const q of r.queries) {
-      lines.push(`| ${q.name} | ${f(q.driftql.p50)} / ${f(q.driftql.p95)} ms | ${f(q.raw.p50)} / ${f(q.raw.p95)} ms | ${f(q.ratio, 2)}× | ${f(q.warm.p50)} / ${f(q.warm.p95)} ms |`);
+      lines.push(
+        `| ${q.name} | ${f(q.driftql.p50)} / ${f(q.driftql.p95)} ms | ${f(q.raw.p50)} / ${f(q.raw.p95)} ms | ${f(q.ratio, 2)}× | ${f(q.warm.p50)} / ${f(q.warm.p95)} ms |`,
+      );
     }
     if (r.load) {
-      lines.push('', `Load (autocannon, ${r.load.query}, ${r.load.connections} connections, ${r.load.seconds} s, cache on): **${Math.round(r.load.requestsPerSec)} req/s**, p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, ${r.load.errors} errors, ${r.load.non2xx} non-2xx.`);
+      lines.push(
+        '',
+        `Load (autocannon, ${r.load.query}, ${r.load.connections} connections, ${r.load.seconds} s, cache on): **${Math.round(r.load.requestsPerSec)} req/s**, p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, ${r.load.errors} errors, ${r.load.non2xx} non-2xx.`,
+      );
     }
     lines.push('', `Peak server RSS (VmHWM over the whole scale run, both servers): **${f(r.peakRssMb, 0)} MiB**.`);
   }
@@ -380,22 +438,37 @@ function targets(results: ScaleResult[]): string[] {
     ]);
   }
   const t1 = q('trajectories, 1 run');
-  if (t1) rows.push(['`trajectories`, 1 run, p50 ≤ 1.2× raw SQL', `${t1.ratio.toFixed(2)}× (${t1.driftql.p50.toFixed(1)} ms cold)`, t1.ratio <= 1.2, '']);
+  if (t1)
+    rows.push([
+      '`trajectories`, 1 run, p50 ≤ 1.2× raw SQL',
+      `${t1.ratio.toFixed(2)}× (${t1.driftql.p50.toFixed(1)} ms cold)`,
+      t1.ratio <= 1.2,
+      '',
+    ]);
   const d = q('driftMetrics');
   if (d) rows.push(['`driftMetrics`, all runs, ≤ 300 ms', `${d.driftql.p50.toFixed(0)} ms p50 cold`, d.driftql.p50 <= 300, '']);
   const e = q('effectDecomposition');
   if (e) rows.push(['`effectDecomposition` ≤ 100 ms', `${e.driftql.p50.toFixed(0)} ms p50 cold`, e.driftql.p50 <= 100, '']);
   if (M.load) {
     const ok = M.load.requestsPerSec >= 1000 && M.load.p99 <= 100;
-    rows.push(['≥ 1,000 req/s one-run `trajectories` at 50 connections, p99 ≤ 100 ms', `${Math.round(M.load.requestsPerSec)} req/s, p99 ${M.load.p99} ms`, ok,
-      'measured with a chart-sized query (one run, one topic, three stances: 78 points). The all-topics variant (858 points) is bound by GraphQL serialisation: see its warm latency above.']);
+    rows.push([
+      '≥ 1,000 req/s one-run `trajectories` at 50 connections, p99 ≤ 100 ms',
+      `${Math.round(M.load.requestsPerSec)} req/s, p99 ${M.load.p99} ms`,
+      ok,
+      'measured with a chart-sized query (one run, one topic, three stances: 78 points). The all-topics variant (858 points) is bound by GraphQL serialisation: see its warm latency above.',
+    ]);
   }
   const rssNote =
     L && L.peakRssMb > 0.9 * 1536
       ? 'close to the limit, and it varies between runs (1.0–1.5 GiB seen): the peak is DuckDB working memory for all-run aggregations ' +
         'plus serialising all-run responses. DRIFT_MEMORY_LIMIT bounds the DuckDB part.'
       : '';
-  rows.push(['server RSS ≤ 1.5 GiB (1,536 MiB) at scale L', L ? `${L.peakRssMb.toFixed(0)} MiB` : 'not measured in this results file (run `npm run bench -- --scales L`)', L ? L.peakRssMb <= 1536 : null, rssNote]);
+  rows.push([
+    'server RSS ≤ 1.5 GiB (1,536 MiB) at scale L',
+    L ? `${L.peakRssMb.toFixed(0)} MiB` : 'not measured in this results file (run `npm run bench -- --scales L`)',
+    L ? L.peakRssMb <= 1536 : null,
+    rssNote,
+  ]);
   return [
     '',
     '## Targets (scale M unless stated)',
@@ -413,12 +486,16 @@ async function main(): Promise<void> {
   // Scales run now replace their earlier results; other scales' results are kept (L is opt-in
   // and slow, so it is usually run on its own).
   const file = path.join(ROOT, 'bench', 'results.json');
-  const previous: ScaleResult[] = fs.existsSync(file) ? ((JSON.parse(fs.readFileSync(file, 'utf8')) as { results?: ScaleResult[] }).results ?? []) : [];
+  const previous: ScaleResult[] = fs.existsSync(file)
+    ? ((JSON.parse(fs.readFileSync(file, 'utf8')) as { results?: ScaleResult[] }).results ?? [])
+    : [];
   const fresh: ScaleResult[] = [];
   if (process.argv.includes('--render')) args.scales = []; // re-render RESULTS.md from results.json only
   for (const scale of args.scales) fresh.push({ ...(await benchScale(scale, args)), machine: m, reps: args.reps });
   const order = Object.keys(SCALES);
-  const results = [...previous.filter((r) => !args.scales.includes(r.scale)), ...fresh].sort((a, b) => order.indexOf(a.scale) - order.indexOf(b.scale));
+  const results = [...previous.filter((r) => !args.scales.includes(r.scale)), ...fresh].sort(
+    (a, b) => order.indexOf(a.scale) - order.indexOf(b.scale),
+  );
   const md = render(m, results, args);
   fs.writeFileSync(file, JSON.stringify({ results }, null, 2) + '\n');
   fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);

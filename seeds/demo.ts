@@ -217,13 +217,8 @@ function baseLatent(seed: number, model: Model, topic: string): Latent {
 function sftLatent(seed: number, model: Model, sftDataset: SftDataset, topic: string): Latent {
   const datasetHedge = sftDataset === 'wildchat' ? -0.35 : 0.25;
   return {
-    lean:
-      1.3 * keyedNormal(seed, 'sft-lean', sftDataset, topic) +
-      0.25 * keyedNormal(seed, 'sft-lean', model, sftDataset, topic),
-    hedge:
-      datasetHedge +
-      0.3 * keyedNormal(seed, 'sft-hedge', sftDataset, topic) +
-      0.1 * keyedNormal(seed, 'sft-hedge', model, topic),
+    lean: 1.3 * keyedNormal(seed, 'sft-lean', sftDataset, topic) + 0.25 * keyedNormal(seed, 'sft-lean', model, sftDataset, topic),
+    hedge: datasetHedge + 0.3 * keyedNormal(seed, 'sft-hedge', sftDataset, topic) + 0.1 * keyedNormal(seed, 'sft-hedge', model, topic),
   };
 }
 
@@ -390,9 +385,7 @@ function writeRun(spec: BundleSpec, run: RunSpec, out: ChunkWriter): number {
           const hedge = pHedge + 0.35 * noise.normal();
           const [a, b, c] = toMicro(Math.exp(lean / 2), Math.exp(hedge), Math.exp(-lean / 2));
           if (spec.format === 'csv') {
-            out.write(
-              `${run.id},${cp.stage},${cp.step},${topic},${pid},${g},${fmtMicro(a)},${fmtMicro(b)},${fmtMicro(c)}\n`,
-            );
+            out.write(`${run.id},${cp.stage},${cp.step},${topic},${pid},${g},${fmtMicro(a)},${fmtMicro(b)},${fmtMicro(c)}\n`);
           } else {
             out.write(
               `{"run_id":${JSON.stringify(run.id)},"stage":"${cp.stage}","step":${cp.step},"topic":${JSON.stringify(topic)},` +

@@ -63,20 +63,27 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   });
   app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async () => createContext(services.catalog) }));
   // Body parser failures (malformed JSON, oversized bodies) answer in GraphQL's error shape, not HTML.
-  app.use((err: { status?: number; type?: string; message?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (res.headersSent) return next(err);
-    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
-    const message =
-      err.type === 'entity.parse.failed'
-        ? 'request body is not valid JSON; send {"query": "...", "variables": {...}}'
-        : err.type === 'entity.too.large'
-          ? 'request body is larger than 1 MB; send a smaller query or fewer variables'
-          : status === 500
-            ? 'internal error; the server log has the details'
-            : (err.message ?? 'bad request');
-    if (status === 500) console.error('[driftql] internal error', err);
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
-  });
+  app.use(
+    (
+      err: { status?: number; type?: string; message?: string },
+      _req: express.Request,
+      res: express.Response,
+      next: express.NextFunction,
+    ) => {
+      if (res.headersSent) return next(err);
+      const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+      const message =
+        err.type === 'entity.parse.failed'
+          ? 'request body is not valid JSON; send {"query": "...", "variables": {...}}'
+          : err.type === 'entity.too.large'
+            ? 'request body is larger than 1 MB; send a smaller query or fewer variables'
+            : status === 500
+              ? 'internal error; the server log has the details'
+              : (err.message ?? 'bad request');
+      if (status === 500) console.error('[driftql] internal error', err);
+      res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+    },
+  );
   app.get('/', (_req, res) => res.redirect('/graphql'));
 
   return {

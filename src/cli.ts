@@ -55,7 +55,9 @@ program
     const file = path.resolve(opts.db ?? loadConfig().dbPath);
     const existed = fs.existsSync(file);
     try {
-      const result = await withDb(file, (db) => ingestBundle(db, dir, { replace: opts.replace, progress: opts.quiet ? undefined : progress }));
+      const result = await withDb(file, (db) =>
+        ingestBundle(db, dir, { replace: opts.replace, progress: opts.quiet ? undefined : progress }),
+      );
       console.log(describe(result));
     } catch (err) {
       // A refused bundle leaves no trace, not even the empty database file it would have gone into.
@@ -92,4 +94,3 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   process.exitCode = 1;
 });
-

@@ -6,10 +6,7 @@ import { writeDemoBundle } from '../seeds/demo';
 import type { DriftDb } from './db/client';
 import { ingestBundle, type IngestResult } from './ingest/ingest';
 
-export async function loadDemo(
-  db: DriftDb,
-  opts: { keepIn?: string; progress?: (m: string) => void } = {},
-): Promise<IngestResult> {
+export async function loadDemo(db: DriftDb, opts: { keepIn?: string; progress?: (m: string) => void } = {}): Promise<IngestResult> {
   const dir = opts.keepIn ? path.resolve(opts.keepIn) : fs.mkdtempSync(path.join(os.tmpdir(), 'driftql-demo-'));
   try {
     writeDemoBundle(dir);

@@ -1,14 +1,7 @@
 import fCdf from '@stdlib/stats-base-dists-f-cdf';
 
 import { UserInputError } from '../errors';
-import {
-  Matrix,
-  QrDecomposition,
-  extraSumOfSquares,
-  invertUpperTriangular,
-  leastSquares,
-  waldSumOfSquares,
-} from './linalg';
+import { Matrix, QrDecomposition, extraSumOfSquares, invertUpperTriangular, leastSquares, waldSumOfSquares } from './linalg';
 import { mean } from './stats';
 
 /**

@@ -1,5 +1,4 @@
-import { STANCES } from '../domain';
-import type { StageKind } from '../domain';
+import { STANCES, type StageKind } from '../domain';
 import type { PathPoint, StagePath } from './paths';
 
 /** Which point ends a stage for drift magnitude (DESIGN §3 item 5). */
@@ -161,9 +160,7 @@ export function distributionShift(deltas: readonly number[]): number {
  */
 export function distributionShiftByStage(perStance: readonly Attribution[]): Map<string, number | null> {
   if (perStance.length !== STANCES.length) {
-    throw new RangeError(
-      `distribution shift needs the attributions of all ${STANCES.length} stances, got ${perStance.length}`,
-    );
+    throw new RangeError(`distribution shift needs the attributions of all ${STANCES.length} stances, got ${perStance.length}`);
   }
   const deltas = new Map<string, number[]>();
   for (const attribution of perStance) {

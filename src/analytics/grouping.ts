@@ -26,10 +26,7 @@ export function progressGrid(gridSize: number): number[] {
  * progress, e.g. the start point and an own step-0 checkpoint, the last of them in input order
  * gives the value there and starts the next segment; the first of them only bounds the range.
  */
-export function interpolateOnGrid(
-  points: readonly { progress: number; value: number }[],
-  gridSize: number,
-): (number | null)[] {
+export function interpolateOnGrid(points: readonly { progress: number; value: number }[], gridSize: number): (number | null)[] {
   const grid = progressGrid(gridSize);
   const sorted = [...points].sort((a, b) => a.progress - b.progress);
   const first = sorted[0];

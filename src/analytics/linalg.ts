@@ -127,9 +127,7 @@ export class Matrix {
 
   /** Rows as plain arrays, for tests and debugging. */
   toRows(): number[][] {
-    return Array.from({ length: this.rows }, (_, i) =>
-      Array.from({ length: this.cols }, (_, j) => this.get(i, j)),
-    );
+    return Array.from({ length: this.rows }, (_, i) => Array.from({ length: this.cols }, (_, j) => this.get(i, j)));
   }
 }
 

@@ -15,10 +15,7 @@ export interface ValueEstimate {
  * Each prompt weighs the same however many generations it has, because the caller passes one
  * mean per prompt. Throws on an empty list (a checkpoint with no prompts has no value).
  */
-export function checkpointValue(
-  promptMeans: readonly number[],
-  confidence: number = DEFAULT_CONFIDENCE,
-): ValueEstimate {
+export function checkpointValue(promptMeans: readonly number[], confidence: number = DEFAULT_CONFIDENCE): ValueEstimate {
   assertConfidence(confidence);
   const n = promptMeans.length;
   const value = mean(promptMeans);
@@ -30,12 +27,7 @@ export function checkpointValue(
  * `stddev_samp(prompt_mean)` (a Welford-style, cancellation-free estimator). sd is ignored when
  * n < 2, so SQL NULL mapped to NaN or null is fine there.
  */
-export function valueFromMeanSd(
-  n: number,
-  meanValue: number,
-  sd: number | null,
-  confidence: number = DEFAULT_CONFIDENCE,
-): ValueEstimate {
+export function valueFromMeanSd(n: number, meanValue: number, sd: number | null, confidence: number = DEFAULT_CONFIDENCE): ValueEstimate {
   assertNonEmpty(n);
   assertConfidence(confidence);
   return { value: meanValue, half: n < 2 ? 0 : halfWidth(sd ?? Number.NaN, n, confidence), n };

@@ -3,7 +3,7 @@
  * read connections and one write connection. DuckDB runs one query at a time per connection, and
  * every running query holds a libuv worker thread: keep UV_THREADPOOL_SIZE above the pool size.
  */
-import { DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
 import { drizzle, type PgRemoteDatabase } from 'drizzle-orm/pg-proxy';
 import fs from 'node:fs';
 import path from 'node:path';

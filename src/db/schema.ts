@@ -10,82 +10,61 @@
  * already skip to a run's rows, and the catalogue is small. Uniqueness of (lab, name, version),
  * run keys and stage names is checked by ingest before anything is written.
  */
-import {
-  bigint,
-  doublePrecision,
-  integer,
-  json,
-  pgTable,
-  smallint,
-  text,
-  timestamp,
-} from 'drizzle-orm/pg-core';
+import { bigint, doublePrecision, integer, json, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const labs = pgTable('labs', {
   id: integer('id').primaryKey(),
   name: text('name').notNull().unique(),
 });
 
-export const datasets = pgTable(
-  'datasets',
-  {
-    id: integer('id').primaryKey(),
-    labId: integer('lab_id').notNull(),
-    name: text('name').notNull(),
-    version: text('version').notNull(),
-    description: text('description'),
-    license: text('license'),
-    promptSet: text('prompt_set'),
-    judge: text('judge'),
-    visibility: text('visibility').notNull(),
-    contentHash: text('content_hash').notNull(),
-    ingestedAt: timestamp('ingested_at').notNull(),
-    observationCount: bigint('observation_count', { mode: 'number' }).notNull(),
-    manifest: json('manifest').notNull(),
-  },
-);
+export const datasets = pgTable('datasets', {
+  id: integer('id').primaryKey(),
+  labId: integer('lab_id').notNull(),
+  name: text('name').notNull(),
+  version: text('version').notNull(),
+  description: text('description'),
+  license: text('license'),
+  promptSet: text('prompt_set'),
+  judge: text('judge'),
+  visibility: text('visibility').notNull(),
+  contentHash: text('content_hash').notNull(),
+  ingestedAt: timestamp('ingested_at').notNull(),
+  observationCount: bigint('observation_count', { mode: 'number' }).notNull(),
+  manifest: json('manifest').notNull(),
+});
 
-export const runs = pgTable(
-  'runs',
-  {
-    id: integer('id').primaryKey(),
-    datasetId: integer('dataset_id').notNull(),
-    key: text('key').notNull(),
-    model: text('model').notNull(),
-    seed: bigint('seed', { mode: 'number' }),
-    metadata: json('metadata'),
-  },
-);
+export const runs = pgTable('runs', {
+  id: integer('id').primaryKey(),
+  datasetId: integer('dataset_id').notNull(),
+  key: text('key').notNull(),
+  model: text('model').notNull(),
+  seed: bigint('seed', { mode: 'number' }),
+  metadata: json('metadata'),
+});
 
-export const stages = pgTable(
-  'stages',
-  {
-    id: integer('id').primaryKey(),
-    runId: integer('run_id').notNull(),
-    ordinal: smallint('ordinal').notNull(),
-    name: text('name').notNull(),
-    kind: text('kind').notNull(),
-    algorithm: text('algorithm'),
-    dataset: text('dataset'),
-    totalSteps: integer('total_steps'),
-    hyperparameters: json('hyperparameters'),
-  },
-);
+export const stages = pgTable('stages', {
+  id: integer('id').primaryKey(),
+  runId: integer('run_id').notNull(),
+  ordinal: smallint('ordinal').notNull(),
+  name: text('name').notNull(),
+  kind: text('kind').notNull(),
+  algorithm: text('algorithm'),
+  dataset: text('dataset'),
+  totalSteps: integer('total_steps'),
+  hyperparameters: json('hyperparameters'),
+});
 
 export const topics = pgTable('topics', {
   id: integer('id').primaryKey(),
   name: text('name').notNull().unique(),
 });
 
-export const prompts = pgTable(
-  'prompts',
-  {
-    id: integer('id').primaryKey(),
-    datasetId: integer('dataset_id').notNull(),
-    topicId: integer('topic_id').notNull(),
-    key: text('key').notNull(),
-  },
-);
+export const prompts = pgTable('prompts', {
+  id: integer('id').primaryKey(),
+  datasetId: integer('dataset_id').notNull(),
+  topicId: integer('topic_id').notNull(),
+  key: text('key').notNull(),
+});
 
 /** One judged answer: generation-level stance probabilities. */
 export const observations = pgTable('observations', {
@@ -117,22 +96,19 @@ export const promptMeans = pgTable('prompt_means', {
  * DESIGN §3.2: per checkpoint and topic, the value (mean of prompt means) and the sample sd of
  * the prompt means, so any confidence level's half-width is one t quantile away.
  */
-export const checkpointValues = pgTable(
-  'checkpoint_values',
-  {
-    runId: integer('run_id').notNull(),
-    stageId: integer('stage_id').notNull(),
-    step: integer('step').notNull(),
-    topicId: integer('topic_id').notNull(),
-    prompts: integer('prompts').notNull(),
-    vSupport: doublePrecision('v_support').notNull(),
-    vNeutral: doublePrecision('v_neutral').notNull(),
-    vOppose: doublePrecision('v_oppose').notNull(),
-    sdSupport: doublePrecision('sd_support'),
-    sdNeutral: doublePrecision('sd_neutral'),
-    sdOppose: doublePrecision('sd_oppose'),
-  },
-);
+export const checkpointValues = pgTable('checkpoint_values', {
+  runId: integer('run_id').notNull(),
+  stageId: integer('stage_id').notNull(),
+  step: integer('step').notNull(),
+  topicId: integer('topic_id').notNull(),
+  prompts: integer('prompts').notNull(),
+  vSupport: doublePrecision('v_support').notNull(),
+  vNeutral: doublePrecision('v_neutral').notNull(),
+  vOppose: doublePrecision('v_oppose').notNull(),
+  sdSupport: doublePrecision('sd_support'),
+  sdNeutral: doublePrecision('sd_neutral'),
+  sdOppose: doublePrecision('sd_oppose'),
+});
 
 /** Bumped by every ingest; result caches key on it. */
 export const meta = pgTable('meta', {

@@ -16,4 +16,3 @@ export async function dataVersion(db: DriftDb): Promise<number> {
   const rows = await db.query(`SELECT value FROM meta WHERE key = 'data_version'`);
   return rows[0] ? Number(rows[0].value) : 0;
 }
-

@@ -28,7 +28,9 @@ interface ValidationErrorLike {
 function describeValidation(errors: ValidationErrorLike[], prefix = ''): string[] {
   return errors.flatMap((e) => {
     const name = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? `${prefix ? `${prefix}.` : ''}${m}` : `${name}: ${m}`));
+    const own = Object.values(e.constraints ?? {}).map((m) =>
+      m.startsWith(e.property) ? `${prefix ? `${prefix}.` : ''}${m}` : `${name}: ${m}`,
+    );
     return [...own, ...describeValidation(e.children ?? [], name)];
   });
 }

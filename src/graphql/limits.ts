@@ -1,8 +1,15 @@
 /** Bounds on what one operation may ask for: selection depth and estimated complexity. */
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
-import type { GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../errors';
 
 /** Validation rule refusing selections nested deeper than maxDepth (fragments followed). */

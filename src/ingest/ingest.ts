@@ -61,7 +61,8 @@ async function nextId(conn: DuckDBConnection, table: string): Promise<number> {
 }
 
 async function dropTemps(conn: DuckDBConnection): Promise<void> {
-  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, PROMPTS, 'ingest_labels', 'ingest_pm']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, PROMPTS, 'ingest_labels', 'ingest_pm'])
+    await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
 /**
@@ -92,7 +93,9 @@ async function planIds(conn: DuckDBConnection, manifest: Manifest): Promise<IdPl
   const firstRun = runId;
   const runs = manifest.runs.map((spec) => ({ id: runId++, spec, stages: spec.stages.map((_, ordinal) => ({ id: stageId++, ordinal })) }));
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${IDS} (run_key VARCHAR, stage_name VARCHAR, run_id INTEGER, stage_id INTEGER)`);
-  const rows = runs.flatMap((r) => r.spec.stages.map((st, k) => `(${sqlString(r.spec.key)}, ${sqlString(st.name)}, ${r.id}, ${r.stages[k]!.id})`));
+  const rows = runs.flatMap((r) =>
+    r.spec.stages.map((st, k) => `(${sqlString(r.spec.key)}, ${sqlString(st.name)}, ${r.id}, ${r.stages[k]!.id})`),
+  );
   for (let i = 0; i < rows.length; i += 1000) await conn.run(`INSERT INTO ${IDS} VALUES ${rows.slice(i, i + 1000).join(', ')}`);
   return { datasetId, firstRun, lastRun: runId - 1, promptBase, runs };
 }
@@ -169,7 +172,13 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
         const result = await write(db, conn, manifest, hash, rows, plan, source, existing?.id, progress);
         await conn.run('COMMIT');
         db.noteChange();
-        return { ...base, ...result, contentHash: hash, status: existing ? 'replaced' : 'ingested', seconds: (Date.now() - started) / 1000 } as IngestResult;
+        return {
+          ...base,
+          ...result,
+          contentHash: hash,
+          status: existing ? 'replaced' : 'ingested',
+          seconds: (Date.now() - started) / 1000,
+        } as IngestResult;
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         if (err instanceof DuplicateRows) return await diagnose(conn, manifest, progress);
@@ -228,7 +237,14 @@ async function write(
     manifest: manifest.raw,
   });
 
-  const runValues = plan.runs.map((r) => ({ id: r.id, datasetId, key: r.spec.key, model: r.spec.model, seed: r.spec.seed, metadata: r.spec.metadata }));
+  const runValues = plan.runs.map((r) => ({
+    id: r.id,
+    datasetId,
+    key: r.spec.key,
+    model: r.spec.model,
+    seed: r.spec.seed,
+    metadata: r.spec.metadata,
+  }));
   const stageValues = plan.runs.flatMap((r) => r.spec.stages.map((s, k) => ({ id: r.stages[k]!.id, runId: r.id, ordinal: k, ...s })));
   for (let i = 0; i < runValues.length; i += 500) await orm.insert(runs).values(runValues.slice(i, i + 500));
   for (let i = 0; i < stageValues.length; i += 500) await orm.insert(stages).values(stageValues.slice(i, i + 500));

@@ -32,7 +32,12 @@ const stageSchema = z.looseObject({
 const runSchema = z.looseObject({
   id: nonEmpty,
   model: nonEmpty,
-  seed: z.number().int('must be an integer').min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER, 'must be at most 2^53 - 1').optional(),
+  seed: z
+    .number()
+    .int('must be an integer')
+    .min(-Number.MAX_SAFE_INTEGER)
+    .max(Number.MAX_SAFE_INTEGER, 'must be at most 2^53 - 1')
+    .optional(),
   stages: z.array(stageSchema).min(1, 'a run needs at least one stage'),
 });
 
@@ -61,9 +66,7 @@ const manifestSchema = z.looseObject({
     .min(1, 'a bundle needs at least one observation file'),
   columns: columnMap.optional(),
   stanceLabels: z.record(z.string(), z.enum(STANCES, { message: `must be one of ${STANCES.join(', ')}` })).optional(),
-  aliases: z
-    .object({ model: aliasMap.optional(), algorithm: aliasMap.optional(), dataset: aliasMap.optional() })
-    .optional(),
+  aliases: z.object({ model: aliasMap.optional(), algorithm: aliasMap.optional(), dataset: aliasMap.optional() }).optional(),
 });
 
 export type RawManifest = z.infer<typeof manifestSchema>;
@@ -149,9 +152,7 @@ export function readManifest(dir: string): Manifest {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    throw new BundleError(
-      parsed.error.issues.map((i) => ({ file: MANIFEST, field: jsonPath(i.path) || undefined, message: i.message })),
-    );
+    throw new BundleError(parsed.error.issues.map((i) => ({ file: MANIFEST, field: jsonPath(i.path) || undefined, message: i.message })));
   }
   const m = parsed.data;
   const problems: Problem[] = [];
@@ -167,7 +168,11 @@ export function readManifest(dir: string): Manifest {
     const seenStages = new Set<string>();
     const stages = r.stages.map((s, si) => {
       if (seenStages.has(s.name)) {
-        problems.push({ file: MANIFEST, field: `runs[${ri}].stages[${si}].name`, message: `duplicate stage name "${s.name}" in run "${r.id}"` });
+        problems.push({
+          file: MANIFEST,
+          field: `runs[${ri}].stages[${si}].name`,
+          message: `duplicate stage name "${s.name}" in run "${r.id}"`,
+        });
       }
       seenStages.add(s.name);
       return {
@@ -214,7 +219,11 @@ export function readManifest(dir: string): Manifest {
     seenFiles.add(rel);
     const format = f.format ?? inferFormat(f.path);
     if (!format) {
-      problems.push({ file: MANIFEST, field: `files[${fi}].format`, message: `cannot tell the format of "${f.path}"; set format to csv, jsonl or parquet` });
+      problems.push({
+        file: MANIFEST,
+        field: `files[${fi}].format`,
+        message: `cannot tell the format of "${f.path}"; set format to csv, jsonl or parquet`,
+      });
       return;
     }
     const map = { ...(m.columns ?? {}), ...(f.columns ?? {}) };
@@ -229,7 +238,11 @@ export function readManifest(dir: string): Manifest {
   const stanceLabels: Record<string, Stance> = Object.fromEntries(STANCES.map((s) => [s, s]));
   for (const [label, stance] of Object.entries(m.stanceLabels ?? {})) {
     if ((STANCES as readonly string[]).includes(label) && label !== stance) {
-      problems.push({ file: MANIFEST, field: `stanceLabels.${label}`, message: `"${label}" is a stance name and cannot stand for ${stance}` });
+      problems.push({
+        file: MANIFEST,
+        field: `stanceLabels.${label}`,
+        message: `"${label}" is a stance name and cannot stand for ${stance}`,
+      });
     }
     stanceLabels[label] = stance;
   }

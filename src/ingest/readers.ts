@@ -21,19 +21,28 @@ export function csvHeader(f: FileSpec): string[] {
   const buf = Buffer.alloc(1 << 16);
   const n = fs.readSync(fd, buf, 0, buf.length, 0);
   fs.closeSync(fd);
-  const first = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  const first =
+    buf
+      .subarray(0, n)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)[0] ?? '';
   const out: string[] = [];
   let cur = '';
   let quoted = false;
   for (let i = 0; i < first.length; i++) {
     const ch = first[i]!;
     if (quoted) {
-      if (ch === '"' && first[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && first[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cur += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === delim) out.push(cur), (cur = '');
-    else cur += ch;
+    else if (ch === delim) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   out.push(cur);
   return out;

@@ -28,7 +28,9 @@ export interface StagedFile {
 function delimiterHint(f: FileSpec, columns: string[]): string {
   if (f.format !== 'csv' || columns.length !== 1) return '';
   const sep = [';', '\t', '|'].find((d) => columns[0]!.includes(d));
-  return sep ? `; the header looks ${sep === '\t' ? 'tab' : sep}-separated: set "delimiter": ${JSON.stringify(sep)} for this file in the manifest` : '';
+  return sep
+    ? `; the header looks ${sep === '\t' ? 'tab' : sep}-separated: set "delimiter": ${JSON.stringify(sep)} for this file in the manifest`
+    : '';
 }
 
 function readFailure(f: FileSpec, err: Error): Problem {
@@ -47,11 +49,7 @@ function readFailure(f: FileSpec, err: Error): Problem {
   };
 }
 
-export async function stageFiles(
-  conn: DuckDBConnection,
-  files: FileSpec[],
-  progress: (msg: string) => void,
-): Promise<StagedFile[]> {
+export async function stageFiles(conn: DuckDBConnection, files: FileSpec[], progress: (msg: string) => void): Promise<StagedFile[]> {
   await conn.run(`DROP TABLE IF EXISTS ${STAGING}`);
   await conn.run(
     `CREATE TEMP TABLE ${STAGING} (file_idx INTEGER, row_no BIGINT, run_id VARCHAR, stage VARCHAR, step VARCHAR, topic VARCHAR,
@@ -77,7 +75,9 @@ export async function stageFiles(
       problems.push(problem);
       continue;
     }
-    const present = new Set((await queryOn(conn, `SELECT column_name FROM duckdb_columns() WHERE table_name = '${raw}'`)).map((r) => String(r.column_name)));
+    const present = new Set(
+      (await queryOn(conn, `SELECT column_name FROM duckdb_columns() WHERE table_name = '${raw}'`)).map((r) => String(r.column_name)),
+    );
     const source = (c: CanonicalColumn): string => f.columns[c] ?? c;
     const missing = (cols: readonly CanonicalColumn[]) => cols.filter((c) => !present.has(source(c)));
     const mapped = (c: CanonicalColumn) => (source(c) === c ? c : `${source(c)} (mapped to ${c})`);

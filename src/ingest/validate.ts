@@ -41,7 +41,11 @@ function integerChecks(field: string, raw: string, num: string): Check[] {
 function probabilityChecks(field: string, raw: string, num: string, isProb: string): Check[] {
   return [
     { field, bad: `${isProb} AND (${raw} IS NULL OR trim(${raw}) = '')`, message: `'is empty; give a probability in [0, 1]'` },
-    { field, bad: `${isProb} AND ${raw} IS NOT NULL AND trim(${raw}) <> '' AND ${num} IS NULL`, message: `${q(raw)} || ' is not a number'` },
+    {
+      field,
+      bad: `${isProb} AND ${raw} IS NOT NULL AND trim(${raw}) <> '' AND ${num} IS NULL`,
+      message: `${q(raw)} || ' is not a number'`,
+    },
     { field, bad: `${isProb} AND isnan(${num})`, message: `'is NaN; give a probability in [0, 1]'` },
     { field, bad: `${isProb} AND NOT isnan(${num}) AND (${num} < 0 OR ${num} > 1)`, message: `${q(raw)} || ' is outside [0, 1]'` },
   ];
@@ -70,10 +74,16 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
 
   const total = Number((await queryOn(conn, `SELECT count(*) AS n FROM ${TYPED}`))[0]?.n ?? 0);
   if (total === 0) {
-    throw new BundleError([{ file: manifest.files.map((f) => f.path).join(', '), message: 'hold no observations; a bundle needs at least one row' }]);
+    throw new BundleError([
+      { file: manifest.files.map((f) => f.path).join(', '), message: 'hold no observations; a bundle needs at least one row' },
+    ]);
   }
 
-  const runList = manifest.runs.slice(0, 5).map((r) => r.key).join(', ') + (manifest.runs.length > 5 ? ', ...' : '');
+  const runList =
+    manifest.runs
+      .slice(0, 5)
+      .map((r) => r.key)
+      .join(', ') + (manifest.runs.length > 5 ? ', ...' : '');
   const empty = (c: string): Check => ({ field: c, bad: `${c} IS NULL OR trim(${c}) = ''`, message: `'is empty'` });
   const checks: Check[] = [
     ...['run_id', 'stage', 'step', 'topic', 'prompt_id', 'generation'].map(empty),
@@ -153,7 +163,11 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
     );
     await mapLines(rows.map((r) => [Number(r.file_idx), Number(r.row_no)]));
     for (const r of rows) {
-      problems.push({ ...locate(Number(r.file_idx), Number(r.row_no)), field: fieldName(Number(r.file_idx), c.field), message: String(r.message) });
+      problems.push({
+        ...locate(Number(r.file_idx), Number(r.row_no)),
+        field: fieldName(Number(r.file_idx), c.field),
+        message: String(r.message),
+      });
     }
   }
   if (count) throw new BundleError(problems, count);
@@ -178,7 +192,15 @@ export async function validate(conn: DuckDBConnection, manifest: Manifest, stage
          WINDOW w AS (PARTITION BY run_id, stage, step_num, topic, prompt_id, gen_num ORDER BY file_idx, row_no))
        WHERE k > 1 ORDER BY file_idx, row_no LIMIT ${MAX_PROBLEMS}`,
     );
-    await mapLines(rows.flatMap((r) => [[Number(r.file_idx), Number(r.row_no)], [Number(r.first_file), Number(r.first_row)]] as [number, number][]));
+    await mapLines(
+      rows.flatMap(
+        (r) =>
+          [
+            [Number(r.file_idx), Number(r.row_no)],
+            [Number(r.first_file), Number(r.first_row)],
+          ] as [number, number][],
+      ),
+    );
     for (const r of rows) {
       const first = locate(Number(r.first_file), Number(r.first_row));
       problems.push({

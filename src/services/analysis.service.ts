@@ -109,7 +109,9 @@ export class AnalysisService {
   async selectRuns(sel: Selection, maxRuns: number): Promise<number[]> {
     checkNotEmpty(sel.runIds, 'runIds');
     if (sel.runIds && sel.runIds.length > LIMITS.runIdsPerQuery) {
-      throw new UserInputError(`runIds takes at most ${LIMITS.runIdsPerQuery} ids; use runFilter to select more runs`, { argumentName: 'runIds' });
+      throw new UserInputError(`runIds takes at most ${LIMITS.runIdsPerQuery} ids; use runFilter to select more runs`, {
+        argumentName: 'runIds',
+      });
     }
     let ids: number[];
     if (sel.runIds) {
@@ -132,7 +134,8 @@ export class AnalysisService {
 
   private async topicsOf(sel: Selection): Promise<string[] | null> {
     if (!sel.topics) return null;
-    if (sel.topics.length > LIMITS.topics) throw new UserInputError(`topics takes at most ${LIMITS.topics} names`, { argumentName: 'topics' });
+    if (sel.topics.length > LIMITS.topics)
+      throw new UserInputError(`topics takes at most ${LIMITS.topics} names`, { argumentName: 'topics' });
     const known = new Set(await this.catalog.topicNames());
     const unknown = sel.topics.filter((t) => !known.has(t));
     if (unknown.length) {
@@ -188,7 +191,10 @@ export class AnalysisService {
         runKey: rc.run.key,
         topic,
         stance,
-        points: buildTrajectory(paths, { emaAlpha: req.emaAlpha, maxPoints: req.maxPoints, offsets: rc.offsets }).map((p) => ({ ...p, stageKind: p.kind })),
+        points: buildTrajectory(paths, { emaAlpha: req.emaAlpha, maxPoints: req.maxPoints, offsets: rc.offsets }).map((p) => ({
+          ...p,
+          stageKind: p.kind,
+        })),
       });
     }
     return out;
@@ -269,7 +275,9 @@ export class AnalysisService {
   private async computeGroupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
     const gridPoints = req.gridPoints ?? 50;
     if (!(Number.isInteger(gridPoints) && gridPoints >= 2 && gridPoints <= LIMITS.gridPoints)) {
-      throw new UserInputError(`gridPoints must be an integer from 2 to ${LIMITS.gridPoints}, got ${gridPoints}`, { argumentName: 'gridPoints' });
+      throw new UserInputError(`gridPoints must be an integer from 2 to ${LIMITS.gridPoints}, got ${gridPoints}`, {
+        argumentName: 'gridPoints',
+      });
     }
     const factors = [...new Set(req.groupBy)];
     const kind = req.stageKind ?? 'preference';
@@ -294,7 +302,10 @@ export class AnalysisService {
           // Stage k of the group = the k-th evaluated stage of each run; runs are aligned on progress within it.
           // Stages line up by kind and occurrence (the first sft with the first sft, ...), not by
           // position: a run without a base stage must not put its SFT beside others' base.
-          const slots = new Map<string, { stage: string; kind: StageKind; ordinals: number[]; series: (number | null)[][]; mags: number[]; times: number[] }>();
+          const slots = new Map<
+            string,
+            { stage: string; kind: StageKind; ordinals: number[]; series: (number | null)[][]; mags: number[]; times: number[] }
+          >();
           const members = g.runs.filter((rc) => rc.topics.has(topic));
           for (const rc of members) {
             const seen = new Map<StageKind, number>();
@@ -309,7 +320,12 @@ export class AnalysisService {
               let slot = slots.get(key);
               if (!slot) slots.set(key, (slot = { stage: path.stage, kind: path.kind, ordinals: [], series: [], mags: [], times: [] }));
               slot.ordinals.push(ordinal);
-              slot.series.push(interpolateOnGrid(path.points.map((p) => ({ progress: path.T === 0 ? 0 : p.step / path.T, value: p.value })), gridPoints));
+              slot.series.push(
+                interpolateOnGrid(
+                  path.points.map((p) => ({ progress: path.T === 0 ? 0 : p.step / path.T, value: p.value })),
+                  gridPoints,
+                ),
+              );
               if (path.kind !== 'base') {
                 const d = stageDrift(path, req.endpoint ?? 'LAST');
                 slot.mags.push(d.magnitude);

@@ -169,7 +169,11 @@ export class CatalogService {
   private static matches(run: RunRow, runStages: readonly StageRow[], sel: RunSelector): boolean {
     const any = (list: readonly string[] | undefined, v: string | null) => !list?.length || (v !== null && list.includes(v));
     const anyStage = (list: readonly string[] | undefined, pick: (s: StageRow) => string | null) =>
-      !list?.length || runStages.some((s) => { const v = pick(s); return v !== null && list.includes(v); });
+      !list?.length ||
+      runStages.some((s) => {
+        const v = pick(s);
+        return v !== null && list.includes(v);
+      });
     return (
       any(sel.lab, run.lab) &&
       any(sel.dataset, run.datasetName) &&
@@ -225,9 +229,12 @@ export class CatalogService {
       const ids = snap.byKey.get(ref);
       if (!ids) missing.push(ref);
       else if (ids.length > 1) {
-        throw new UserInputError(`run key "${ref}" is ambiguous: it names runs ${ids.join(', ')} in different datasets; pass one of those ids`, {
-          argumentName: 'runIds',
-        });
+        throw new UserInputError(
+          `run key "${ref}" is ambiguous: it names runs ${ids.join(', ')} in different datasets; pass one of those ids`,
+          {
+            argumentName: 'runIds',
+          },
+        );
       } else out.push(ids[0]!);
     }
     if (missing.length) {

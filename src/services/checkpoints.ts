@@ -57,7 +57,10 @@ export async function loadCheckpoints(
     const rc = byRun.get(s.runId);
     if (!rc) continue;
     const T = s.totalSteps ?? lastStep.get(s.id) ?? 0;
-    rc.offsets.set(s.name, rc.stages.reduce((sum, prev) => sum + (prev.totalSteps ?? 0), 0));
+    rc.offsets.set(
+      s.name,
+      rc.stages.reduce((sum, prev) => sum + (prev.totalSteps ?? 0), 0),
+    );
     rc.stages.push({ ...s, totalSteps: T });
   }
   for (const r of rows) {

@@ -5,8 +5,7 @@
 import { anova, pairwiseWelch, stageDrift, type AnovaResult, type PairwiseResult, type SumOfSquaresType } from '../analytics';
 import type { Stance, StageKind } from '../domain';
 import { UserInputError } from '../errors';
-import type { AnalysisService, GroupFactor, Selection } from './analysis.service';
-import { LIMITS, checkConfidence, checkNotEmpty } from './analysis.service';
+import { type AnalysisService, type GroupFactor, type Selection, LIMITS, checkConfidence, checkNotEmpty } from './analysis.service';
 import type { ResultCache } from './cache';
 import { pathsFor, type RunCheckpoints } from './checkpoints';
 
@@ -81,8 +80,12 @@ export class EffectsService {
     const dup = factors.find((f, i) => factors.indexOf(f) !== i);
     if (dup) throw new UserInputError(`factor ${dup} is listed twice; list each factor once`, { argumentName: 'factors' });
     const byTopic = factors.includes('TOPIC');
-    const { data } = await this.analysis.loadSelection({ runIds: req.runIds, runFilter: req.runFilter, topics: req.topics, confidence }, LIMITS.analyticRuns);
-    if (!data.length) throw new UserInputError('no runs match the selection; widen runFilter or check runIds', { argumentName: 'input.runFilter' });
+    const { data } = await this.analysis.loadSelection(
+      { runIds: req.runIds, runFilter: req.runFilter, topics: req.topics, confidence },
+      LIMITS.analyticRuns,
+    );
+    if (!data.length)
+      throw new UserInputError('no runs match the selection; widen runFilter or check runIds', { argumentName: 'input.runFilter' });
 
     const observations: Observation[] = [];
     const excludedRuns: EffectResult['excludedRuns'] = [];
@@ -101,13 +104,22 @@ export class EffectsService {
         continue;
       }
       const topics = [...rc.topics.keys()].sort();
-      const values = topics.map((t) => ({ topic: t, y: this.outcomeOf(rc, t, req, kind, confidence) })).filter((v): v is { topic: string; y: number } => v.y !== null);
+      const values = topics
+        .map((t) => ({ topic: t, y: this.outcomeOf(rc, t, req, kind, confidence) }))
+        .filter((v): v is { topic: string; y: number } => v.y !== null);
       if (!values.length) {
         exclude(`no evaluated ${kind} stage`);
         continue;
       }
       if (byTopic) {
-        for (const v of values) observations.push({ runId: String(rc.run.id), runKey: rc.run.key, topic: v.topic, y: v.y, levels: { ...levels, TOPIC: v.topic } });
+        for (const v of values)
+          observations.push({
+            runId: String(rc.run.id),
+            runKey: rc.run.key,
+            topic: v.topic,
+            y: v.y,
+            levels: { ...levels, TOPIC: v.topic },
+          });
       } else {
         // Each topic weighs the same in the run's outcome.
         const y = values.reduce((a, v) => a + v.y, 0) / values.length;
@@ -115,7 +127,10 @@ export class EffectsService {
       }
     }
     if (!observations.length) {
-      throw new UserInputError(`none of the ${data.length} selected runs has an evaluated ${kind} stage; choose another stageKind or other runs`, { argumentName: 'input.stageKind' });
+      throw new UserInputError(
+        `none of the ${data.length} selected runs has an evaluated ${kind} stage; choose another stageKind or other runs`,
+        { argumentName: 'input.stageKind' },
+      );
     }
 
     const factorValues = (f: EffectFactor) => observations.map((o) => o.levels[f]!);
@@ -130,9 +145,13 @@ export class EffectsService {
     if (req.pairwise) {
       const { factor, within } = req.pairwise;
       for (const f of [factor, within].filter((x): x is EffectFactor => !!x)) {
-        if (!factors.includes(f)) throw new UserInputError(`pairwise uses ${f}, which is not among the factors (${factors.join(', ')}); add it to factors`, { argumentName: 'input.pairwise' });
+        if (!factors.includes(f))
+          throw new UserInputError(`pairwise uses ${f}, which is not among the factors (${factors.join(', ')}); add it to factors`, {
+            argumentName: 'input.pairwise',
+          });
       }
-      if (within === factor) throw new UserInputError('pairwise.within must differ from pairwise.factor', { argumentName: 'input.pairwise' });
+      if (within === factor)
+        throw new UserInputError('pairwise.within must differ from pairwise.factor', { argumentName: 'input.pairwise' });
       pairwise = pairwiseWelch({
         y: observations.map((o) => o.y),
         factor: { name: factor, values: factorValues(factor) },
@@ -140,6 +159,15 @@ export class EffectsService {
         confidence,
       });
     }
-    return { ...result, outcome: req.outcome, stance: req.stance, stageKind: kind, factorNames: factors, observations, excludedRuns, pairwise };
+    return {
+      ...result,
+      outcome: req.outcome,
+      stance: req.stance,
+      stageKind: kind,
+      factorNames: factors,
+      observations,
+      excludedRuns,
+      pairwise,
+    };
   }
 }

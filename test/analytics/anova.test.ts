@@ -3,8 +3,14 @@ import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { MAX_MODEL_COEFFICIENTS, anova, fUpperTail } from '../../src/analytics/anova';
-import type { AnovaInput, AnovaResult, SumOfSquaresType } from '../../src/analytics/anova';
+import {
+  MAX_MODEL_COEFFICIENTS,
+  anova,
+  fUpperTail,
+  type AnovaInput,
+  type AnovaResult,
+  type SumOfSquaresType,
+} from '../../src/analytics/anova';
 import { UserInputError } from '../../src/errors';
 
 const EXPECTED = join(__dirname, '..', 'fixtures', 'conformance', 'expected');
@@ -24,7 +30,9 @@ interface Row {
 }
 
 function readOutcomes(stance: string): Row[] {
-  const [header, ...lines] = readFileSync(join(EXPECTED, `outcomes-${stance}.csv`), 'utf8').trim().split(/\r?\n/);
+  const [header, ...lines] = readFileSync(join(EXPECTED, `outcomes-${stance}.csv`), 'utf8')
+    .trim()
+    .split(/\r?\n/);
   const cols = header!.split(',');
   return lines.map((line) => {
     const cells = line.split(',');
@@ -120,7 +128,10 @@ function termColumns(factorValues: string[][], coding: Coding): number[][] {
 /** RSS of y on the given columns (must be linearly independent), via the normal equations. */
 function rssNormalEquations(columns: number[][], y: number[]): number {
   const p = columns.length;
-  const a = columns.map((ci) => [...columns.map((cj) => ci.reduce((s, v, k) => s + v * cj[k]!, 0)), ci.reduce((s, v, k) => s + v * y[k]!, 0)]);
+  const a = columns.map((ci) => [
+    ...columns.map((cj) => ci.reduce((s, v, k) => s + v * cj[k]!, 0)),
+    ci.reduce((s, v, k) => s + v * y[k]!, 0),
+  ]);
   for (let c = 0; c < p; c++) {
     let piv = c;
     for (let r = c + 1; r < p; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[piv]![c]!)) piv = r;
@@ -144,7 +155,13 @@ function rssNormalEquations(columns: number[][], y: number[]): number {
 /** RSS of the model with an intercept plus the given terms (each a list of factor indices). */
 function rssOfTerms(y: number[], factors: string[][], terms: number[][], coding: Coding = 'sum'): number {
   const cols: number[][] = [new Array<number>(y.length).fill(1)];
-  for (const t of terms) cols.push(...termColumns(t.map((i) => factors[i]!), coding));
+  for (const t of terms)
+    cols.push(
+      ...termColumns(
+        t.map((i) => factors[i]!),
+        coding,
+      ),
+    );
   return rssNormalEquations(cols, y);
 }
 
@@ -172,7 +189,13 @@ function referenceSs(y: number[], factors: string[][], terms: number[][], type: 
   return terms.map((t) => {
     if (type === 'TYPE_III') {
       // Drop the term's sum-coded columns from the full model (car's Type III with contr.sum).
-      return rssOfTerms(y, factors, terms.filter((u) => !sameTerm(u, t))) - full;
+      return (
+        rssOfTerms(
+          y,
+          factors,
+          terms.filter((u) => !sameTerm(u, t)),
+        ) - full
+      );
     }
     // car's Type II: compare "everything not containing t" with that plus t.
     const base = terms.filter((u) => !containsTerm(u, t));
@@ -243,7 +266,11 @@ describe('anova against R (conformance fixtures, balanced 3×2 with 4 runs per c
       expectClose(t.omegaSq, (t.sumSq - t.df * msRes!) / (ssTotal + msRes!), `${t.term} omega²`);
     }
     // Balanced and TYPE_II: the terms and the residual add up to the total.
-    expectClose(result.terms.reduce((s, t) => s + t.sumSq, ssRes), ssTotal, 'SS decomposition');
+    expectClose(
+      result.terms.reduce((s, t) => s + t.sumSq, ssRes),
+      ssTotal,
+      'SS decomposition',
+    );
   });
 
   it('reports cells and marginal means with counts, levels sorted', () => {
@@ -262,9 +289,7 @@ describe('anova against R (conformance fixtures, balanced 3×2 with 4 runs per c
       { algorithm: 'simpo', dataset: 'ultrafeedback' },
     ]);
     for (const cell of result.cells) {
-      const ys = rows
-        .filter((r) => r.algorithm === cell.levels.algorithm && r.dataset === cell.levels.dataset)
-        .map((r) => r.endValue);
+      const ys = rows.filter((r) => r.algorithm === cell.levels.algorithm && r.dataset === cell.levels.dataset).map((r) => r.endValue);
       expect(cell.count).toBe(4);
       expectClose(cell.mean, ys.reduce((s, v) => s + v, 0) / ys.length, 'cell mean');
     }
@@ -391,9 +416,7 @@ describe('anova on unbalanced designs without empty cells (independent RSS-diffe
 describe('anova with an empty cell', () => {
   // No ppo × synth-support runs at all, plus one dpo × ultrafeedback run fewer.
   const rows = readOutcomes('neutral').filter(
-    (r) =>
-      !(r.algorithm === 'ppo' && r.dataset === 'synth-support') &&
-      r.run !== 'llama-3-3b.alpaca.dpo.ultrafeedback.s0',
+    (r) => !(r.algorithm === 'ppo' && r.dataset === 'synth-support') && r.run !== 'llama-3-3b.alpaca.dpo.ultrafeedback.s0',
   );
 
   it('drops the intended rows', () => {
@@ -474,9 +497,20 @@ describe('anova term order and edge cases', () => {
     const y = Array.from({ length: n }, (_, i) => Math.sin(i));
     const result = anova({ y, factors, interactions: true, type: 'TYPE_I' });
     expect(result.terms.map((t) => t.term)).toEqual([
-      'A', 'B', 'C', 'D',
-      'A:B', 'A:C', 'B:C', 'A:D', 'B:D', 'C:D',
-      'A:B:C', 'A:B:D', 'A:C:D', 'B:C:D',
+      'A',
+      'B',
+      'C',
+      'D',
+      'A:B',
+      'A:C',
+      'B:C',
+      'A:D',
+      'B:D',
+      'C:D',
+      'A:B:C',
+      'A:B:D',
+      'A:C:D',
+      'B:C:D',
       'A:B:C:D',
     ]);
   });
@@ -538,19 +572,15 @@ describe('anova term order and edge cases', () => {
     expect(() =>
       anova({ y: [1, 2, 3], factors: [{ name: 'DATASET', values: ['u', 'u', 'u'] }], interactions: true, type: 'TYPE_II' }),
     ).toThrow(/Factor DATASET has only one level \(u\).*Remove DATASET from factors/);
-    expect(() => anova({ y: [], factors: [{ name: 'A', values: [] }], interactions: true, type: 'TYPE_I' })).toThrow(
-      UserInputError,
-    );
+    expect(() => anova({ y: [], factors: [{ name: 'A', values: [] }], interactions: true, type: 'TYPE_I' })).toThrow(UserInputError);
     expect(() => anova({ y: [1], factors: [], interactions: true, type: 'TYPE_I' })).toThrow(UserInputError);
   });
 
   it('treats misaligned or non-finite input as a programming error', () => {
-    expect(() => anova({ y: [1, 2], factors: [{ name: 'A', values: ['a'] }], interactions: false, type: 'TYPE_I' })).toThrow(
+    expect(() => anova({ y: [1, 2], factors: [{ name: 'A', values: ['a'] }], interactions: false, type: 'TYPE_I' })).toThrow(RangeError);
+    expect(() => anova({ y: [1, Number.NaN], factors: [{ name: 'A', values: ['a', 'b'] }], interactions: false, type: 'TYPE_I' })).toThrow(
       RangeError,
     );
-    expect(() =>
-      anova({ y: [1, Number.NaN], factors: [{ name: 'A', values: ['a', 'b'] }], interactions: false, type: 'TYPE_I' }),
-    ).toThrow(RangeError);
   });
 
   it('refuses models with too many coefficients', () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STANCES } from '../../src/domain';
-import type { Stance, StageKind } from '../../src/domain';
+import { STANCES, type Stance, type StageKind } from '../../src/domain';
 import type { StageSpec } from '../../src/analytics';
 
 /**
@@ -52,7 +51,9 @@ export function loadConformanceFixture(): ConformanceFixture {
   const prompts = new Map<string, { checkpoint: string; sum: [number, number, number]; count: number }>();
   const checkpointsByKey = new Map<string, { run: string; stage: string; step: number; topic: string; prompts: string[] }>();
   for (const file of manifest.files) {
-    const lines = readFileSync(join(FIXTURE_DIR, file.path), 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+    const lines = readFileSync(join(FIXTURE_DIR, file.path), 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.length > 0);
     const header = lines[0]!.split(',');
     const col = (name: string): number => {
       const i = header.indexOf(name);

@@ -8,10 +8,10 @@ import {
   stageAttribution,
   stagePaths,
   valueFromMeanSd,
+  type CheckpointValue,
+  type StagePath,
 } from '../../src/analytics';
-import type { CheckpointValue, StagePath } from '../../src/analytics';
-import { STANCES } from '../../src/domain';
-import type { Stance } from '../../src/domain';
+import { STANCES, type Stance } from '../../src/domain';
 import { FIXTURE_DIR, Mismatches, checkpointKey, loadConformanceFixture } from './conformance-fixture';
 
 type ValueRow = { run: string; stage: string; step: number; topic: string; n: number } & Record<Stance, number> &
@@ -132,9 +132,7 @@ describe('conformance fixture (expected/metrics.json, tolerance 1e-9)', () => {
   });
 
   it('reproduces drift magnitude (LAST and EXTREMUM), drift time and the reported points', () => {
-    const computedRows = runTopics.flatMap(([run, topic]) =>
-      STANCES.flatMap((stance) => driftMetrics(pathsFor(run, topic, stance))),
-    );
+    const computedRows = runTopics.flatMap(([run, topic]) => STANCES.flatMap((stance) => driftMetrics(pathsFor(run, topic, stance))));
     expect(computedRows).toHaveLength(expected.drift.length);
 
     const miss = new Mismatches();

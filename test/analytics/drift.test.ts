@@ -5,8 +5,9 @@ import {
   stageAttribution,
   stageDrift,
   stagePaths,
+  type Attribution,
+  type StagePath,
 } from '../../src/analytics';
-import type { Attribution, StagePath } from '../../src/analytics';
 import type { StageKind } from '../../src/domain';
 
 /**
@@ -73,12 +74,19 @@ describe('stageDrift', () => {
 
   it('a stage with a single checkpoint after a start point', () => {
     // start 0.5, own 0.75 @ 100 (h 0.0625), T 200: M = 0.25, e = own, start is 0.25 away → t* = 100.
-    const d = stageDrift(path(200, [[0, 0.5, 0.125], [100, 0.75, 0.0625]]));
+    const d = stageDrift(
+      path(200, [
+        [0, 0.5, 0.125],
+        [100, 0.75, 0.0625],
+      ]),
+    );
     expect(d).toMatchObject({ magnitude: 0.25, magnitudeExtremum: 0.25, driftTime: 0.5, extremumStep: 100 });
   });
 
   it('a first stage with a single checkpoint and no totalSteps: M = 0, η = step/step = 1', () => {
-    const [d] = driftMetrics(stagePaths([{ name: 'sft', kind: 'sft', totalSteps: null }], [{ stage: 'sft', step: 100, value: 0.75, half: 0, n: 3 }]));
+    const [d] = driftMetrics(
+      stagePaths([{ name: 'sft', kind: 'sft', totalSteps: null }], [{ stage: 'sft', step: 100, value: 0.75, half: 0, n: 3 }]),
+    );
     expect(d).toMatchObject({ magnitude: 0, magnitudeExtremum: 0, driftTime: 1, extremumValue: 0.75, extremumStep: 100 });
   });
 
@@ -116,13 +124,29 @@ describe('stageDrift', () => {
   it('picks the earliest of tied minima, and t* is the smallest qualifying step', () => {
     // M = 0.5 − 0.75 < 0 → e = min 0.25, tied at steps 10 and 30 → step 10; h_e = 0 so the
     // points equal to 0.25 qualify → t* = 10 → η = 10/40.
-    const d = stageDrift(path(40, [[0, 0.75, 0], [10, 0.25, 0], [20, 0.5, 0], [30, 0.25, 0], [40, 0.5, 0]]));
+    const d = stageDrift(
+      path(40, [
+        [0, 0.75, 0],
+        [10, 0.25, 0],
+        [20, 0.5, 0],
+        [30, 0.25, 0],
+        [40, 0.5, 0],
+      ]),
+    );
     expect(d).toMatchObject({ magnitude: -0.25, magnitudeExtremum: -0.5, driftTime: 0.25, extremumValue: 0.25, extremumStep: 10 });
   });
 
   it('counts points before e that lie within h_e (a plateau reached early)', () => {
     // M = 0.5 − 0.25 ≥ 0 → e = max 1 @ 30 with h 0.25; 0.75 @ 10 is within → t* = 10.
-    const d = stageDrift(path(40, [[0, 0.25, 0], [10, 0.75, 0], [20, 0.5, 0], [30, 1, 0.25], [40, 0.5, 0]]));
+    const d = stageDrift(
+      path(40, [
+        [0, 0.25, 0],
+        [10, 0.75, 0],
+        [20, 0.5, 0],
+        [30, 1, 0.25],
+        [40, 0.5, 0],
+      ]),
+    );
     expect(d).toMatchObject({ extremumStep: 30, driftTime: 0.25 });
   });
 
@@ -145,7 +169,13 @@ describe('stageDrift', () => {
   });
 
   it('a stage with no movement: M = 0, e = the first point, η = 0', () => {
-    const d = stageDrift(path(20, [[0, 0.5, 0], [10, 0.5, 0], [20, 0.5, 0]]));
+    const d = stageDrift(
+      path(20, [
+        [0, 0.5, 0],
+        [10, 0.5, 0],
+        [20, 0.5, 0],
+      ]),
+    );
     expect(d).toMatchObject({ magnitude: 0, magnitudeExtremum: 0, driftTime: 0, extremumValue: 0.5, extremumStep: 0 });
   });
 
@@ -162,21 +192,47 @@ describe('stageDrift', () => {
     );
     expect(derived[1]!.T).toBe(0);
     expect(driftMetrics(derived)[0]!.driftTime).toBe(0);
-    expect(stageDrift(path(0, [[0, 0.5, 0], [10, 0.25, 0]])).driftTime).toBe(0);
+    expect(
+      stageDrift(
+        path(0, [
+          [0, 0.5, 0],
+          [10, 0.25, 0],
+        ]),
+      ).driftTime,
+    ).toBe(0);
   });
 
   it('tests |v − v_e| ≤ h_e exactly as written, in floating point', () => {
     // |0.03 − 0.04| = 0.010000000000000002 > 0.01, although 0.03 ≥ 0.04 − 0.01 = 0.03:
     // only e qualifies → t* = 100 → η = 1.
-    expect(stageDrift(path(100, [[0, 0.02, 0], [50, 0.03, 0], [100, 0.04, 0.01]])).driftTime).toBe(1);
+    expect(
+      stageDrift(
+        path(100, [
+          [0, 0.02, 0],
+          [50, 0.03, 0],
+          [100, 0.04, 0.01],
+        ]),
+      ).driftTime,
+    ).toBe(1);
     // |0.01 − 0.04| = 0.03 ≤ 0.03, although 0.01 < 0.04 − 0.03 = 0.010000000000000002:
     // the start point qualifies → η = 0.
-    expect(stageDrift(path(100, [[0, 0.01, 0], [100, 0.04, 0.03]])).driftTime).toBe(0);
+    expect(
+      stageDrift(
+        path(100, [
+          [0, 0.01, 0],
+          [100, 0.04, 0.03],
+        ]),
+      ).driftTime,
+    ).toBe(0);
   });
 
   it('EXTREMUM changes the magnitude only; drift time and e follow the LAST magnitude', () => {
     // M_LAST = 0.625 − 0.5 ≥ 0 → e = max 0.625 @ 20 → η = 1; e' = 0.125 @ 10 → −0.375.
-    const p = path(20, [[0, 0.5, 0], [10, 0.125, 0], [20, 0.625, 0]]);
+    const p = path(20, [
+      [0, 0.5, 0],
+      [10, 0.125, 0],
+      [20, 0.625, 0],
+    ]);
     const last = stageDrift(p, 'LAST');
     const extremum = stageDrift(p, 'EXTREMUM');
     expect(last).toMatchObject({ magnitude: 0.125, driftTime: 1, extremumValue: 0.625, extremumStep: 20 });

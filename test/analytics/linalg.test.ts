@@ -31,7 +31,13 @@ describe('Matrix', () => {
       [1, 2, 3],
       [4, 5, 6],
     ]);
-    expect(Matrix.fromColumns([[1, 4], [2, 5], [3, 6]]).toRows()).toEqual(a.toRows());
+    expect(
+      Matrix.fromColumns([
+        [1, 4],
+        [2, 5],
+        [3, 6],
+      ]).toRows(),
+    ).toEqual(a.toRows());
   });
 
   it('transposes, multiplies and selects columns', () => {
@@ -41,7 +47,17 @@ describe('Matrix', () => {
       [3, 6],
     ]);
     // [1 2 3; 4 5 6] · [1 0; 0 1; 1 1] = [4 5; 10 11]
-    expect(a.multiply(Matrix.fromRows([[1, 0], [0, 1], [1, 1]])).toRows()).toEqual([
+    expect(
+      a
+        .multiply(
+          Matrix.fromRows([
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ]),
+        )
+        .toRows(),
+    ).toEqual([
       [4, 5],
       [10, 11],
     ]);
@@ -94,14 +110,27 @@ describe('leastSquares', () => {
 
   it('solves a square system exactly', () => {
     // 2a + b = 5, a + 3b = 10 → a = 1, b = 3.
-    const fit = leastSquares(Matrix.fromRows([[2, 1], [1, 3]]), [5, 10]);
+    const fit = leastSquares(
+      Matrix.fromRows([
+        [2, 1],
+        [1, 3],
+      ]),
+      [5, 10],
+    );
     expectVectorClose(fit.coefficients, [1, 3]);
     expect(fit.rss).toBeLessThan(1e-25);
     expect(fit.residualDf).toBe(0);
   });
 
   it('handles a first column with a zero leading entry', () => {
-    const fit = leastSquares(Matrix.fromRows([[0, 1], [1, 0], [1, 1]]), [1, 2, 3]);
+    const fit = leastSquares(
+      Matrix.fromRows([
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ]),
+      [1, 2, 3],
+    );
     expectVectorClose(fit.coefficients, [2, 1]);
     expect(fit.rss).toBeLessThan(1e-25);
   });
@@ -204,12 +233,24 @@ describe('extraSumOfSquares', () => {
 describe('invertUpperTriangular', () => {
   it('inverts a hand-checkable triangle', () => {
     // [2 1; 0 4]⁻¹ = [1/2 −1/8; 0 1/4]
-    const inv = invertUpperTriangular(Matrix.fromRows([[2, 1], [0, 4]]));
+    const inv = invertUpperTriangular(
+      Matrix.fromRows([
+        [2, 1],
+        [0, 4],
+      ]),
+    );
     expect(inv.toRows()).toEqual([
       [0.5, -0.125],
       [0, 0.25],
     ]);
-    expect(() => invertUpperTriangular(Matrix.fromRows([[1, 1], [0, 0]]))).toThrow(RangeError);
+    expect(() =>
+      invertUpperTriangular(
+        Matrix.fromRows([
+          [1, 1],
+          [0, 0],
+        ]),
+      ),
+    ).toThrow(RangeError);
   });
 });
 

@@ -1,5 +1,4 @@
-import { stagePaths } from '../../src/analytics';
-import type { CheckpointValue, StageSpec } from '../../src/analytics';
+import { stagePaths, type CheckpointValue, type StageSpec } from '../../src/analytics';
 
 function cp(stage: string, step: number, value: number, half = 0, n = 3): CheckpointValue {
   return { stage, step, value, half, n };

@@ -1,5 +1,13 @@
-import { buildTrajectory, downsampleMinMax, emaSmooth, globalStep, progress, stageOffsets, stagePaths } from '../../src/analytics';
-import type { StageSpec } from '../../src/analytics';
+import {
+  buildTrajectory,
+  downsampleMinMax,
+  emaSmooth,
+  globalStep,
+  progress,
+  stageOffsets,
+  stagePaths,
+  type StageSpec,
+} from '../../src/analytics';
 
 const stages: StageSpec[] = [
   { name: 'base', kind: 'base', totalSteps: null },

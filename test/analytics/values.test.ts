@@ -21,7 +21,6 @@ describe('checkpointValue', () => {
   });
 });
 
-
 describe('valueFromMeanSd', () => {
   it('turns a mean and sample sd into value and half-width', () => {
     // x = 0.25, 0.75: sd = √⅛, h = t_{0.975,1}·√⅛/√2 = t/4.

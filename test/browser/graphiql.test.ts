@@ -16,11 +16,20 @@ describe('GraphiQL in a browser, offline', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
     s = await startServer(path.join(dir, 'ui.duckdb'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -33,7 +42,8 @@ describe('GraphiQL in a browser, offline', () => {
     const external: string[] = [];
     await context.route('**/*', (route) => {
       const url = new URL(route.request().url());
-      if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+      if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'blob:' || url.protocol === 'data:')
+        return route.continue();
       external.push(url.href);
       return route.abort();
     });
@@ -43,12 +53,17 @@ describe('GraphiQL in a browser, offline', () => {
     await page.goto(`${s.url}/graphql`, { waitUntil: 'load' });
     await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
 
-    const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST' && !(r.request().postData() ?? '').includes('IntrospectionQuery'));
+    const response = page.waitForResponse(
+      (r) =>
+        r.url().endsWith('/graphql') && r.request().method() === 'POST' && !(r.request().postData() ?? '').includes('IntrospectionQuery'),
+    );
     await page.click('.graphiql-execute-button');
     const body = (await (await response).json()) as { data?: { runs: { totalCount: number } } };
     // The first example tab lists DPO runs: 8 in the conformance bundle.
     expect(body.data?.runs.totalCount).toBe(8);
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('totalCount'), null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('totalCount'), null, {
+      timeout: 15_000,
+    });
     if (process.env.GRAPHIQL_SCREENSHOT) await page.screenshot({ path: process.env.GRAPHIQL_SCREENSHOT });
 
     expect(external).toEqual([]);

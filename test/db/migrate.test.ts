@@ -17,7 +17,18 @@ describe('migrations', () => {
       expect(first.applied.length).toBeGreaterThan(0);
       const tables = (await db.query('SELECT table_name FROM information_schema.tables ORDER BY 1')).map((r) => r.table_name);
       expect(tables).toEqual(
-        expect.arrayContaining(['labs', 'datasets', 'runs', 'stages', 'topics', 'prompts', 'observations', 'prompt_means', 'checkpoint_values', 'meta']),
+        expect.arrayContaining([
+          'labs',
+          'datasets',
+          'runs',
+          'stages',
+          'topics',
+          'prompts',
+          'observations',
+          'prompt_means',
+          'checkpoint_values',
+          'meta',
+        ]),
       );
       const second = await migrate(db);
       expect(second.applied).toEqual([]);
@@ -43,7 +54,9 @@ describe('migrations', () => {
     // A migrations folder as it was when only the first migration existed.
     const old = path.join(dir, 'old-migrations');
     fs.mkdirSync(path.join(old, 'meta'), { recursive: true });
-    const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+      entries: { tag: string }[];
+    };
     const first = journal.entries[0]!;
     fs.writeFileSync(path.join(old, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: [first] }));
     fs.copyFileSync(path.join(MIGRATIONS_DIR, `${first.tag}.sql`), path.join(old, `${first.tag}.sql`));

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { CONFORMANCE, startServer, type TestServer } from '../helpers/server';
 import { tempDir } from '../helpers/tmp';
 
-interface RRow { term: string; df: number; sumSq: number; fValue: number | null; pValue: number | null }
+interface RRow {
+  term: string;
+  df: number;
+  sumSq: number;
+  fValue: number | null;
+  pValue: number | null;
+}
 type RTables = Record<'interaction' | 'main', { n: number; type1: RRow[]; type2: RRow[]; type3: RRow[] }>;
 const expected = JSON.parse(fs.readFileSync(path.join(CONFORMANCE, 'expected', 'metrics.json'), 'utf8')) as {
   values: { run: string; stage: string; step: number; topic: string; support: number }[];
@@ -42,14 +48,22 @@ describe('effectDecomposition and groupedTrajectories', () => {
   const types = { type1: 'TYPE_I', type2: 'TYPE_II', type3: 'TYPE_III' } as const;
   const cases = (['support', 'neutral', 'oppose'] as const).flatMap((stance) =>
     (Object.keys(outcomes) as (keyof typeof outcomes)[]).flatMap((outcome) =>
-      (['interaction', 'main'] as const).flatMap((model) => (Object.keys(types) as (keyof typeof types)[]).map((type) => ({ stance, outcome, model, type }))),
+      (['interaction', 'main'] as const).flatMap((model) =>
+        (Object.keys(types) as (keyof typeof types)[]).map((type) => ({ stance, outcome, model, type })),
+      ),
     ),
   );
 
   it.each(cases)('matches R: $stance $outcome $model $type', async ({ stance, outcome, model, type }) => {
     const r = JSON.parse(fs.readFileSync(path.join(CONFORMANCE, 'expected', `anova-${stance}-${outcome}.json`), 'utf8')) as RTables;
     const res = await s.gql<{ effectDecomposition: { n: number; terms: RRow[]; residual: { df: number; sumSq: number } } }>(EFFECT, {
-      input: { outcome: outcomes[outcome], stance: stance.toUpperCase(), factors: ['ALGORITHM', 'DATASET'], interactions: model === 'interaction', sumOfSquares: types[type] },
+      input: {
+        outcome: outcomes[outcome],
+        stance: stance.toUpperCase(),
+        factors: ['ALGORITHM', 'DATASET'],
+        interactions: model === 'interaction',
+        sumOfSquares: types[type],
+      },
     });
     expect(res.errors).toBeUndefined();
     const got = res.data!.effectDecomposition;
@@ -70,7 +84,15 @@ describe('effectDecomposition and groupedTrajectories', () => {
   });
 
   it('reports effect sizes from their definitions, cells and marginal means', async () => {
-    const res = await s.gql<{ effectDecomposition: { terms: { term: string; df: number; sumSq: number; meanSq: number; etaSq: number; partialEtaSq: number; omegaSq: number }[]; residual: { df: number; sumSq: number; meanSq: number }; totalSumSq: number; cells: { count: number; mean: number }[]; marginalMeans: { factor: string; count: number }[] } }>(EFFECT, {
+    const res = await s.gql<{
+      effectDecomposition: {
+        terms: { term: string; df: number; sumSq: number; meanSq: number; etaSq: number; partialEtaSq: number; omegaSq: number }[];
+        residual: { df: number; sumSq: number; meanSq: number };
+        totalSumSq: number;
+        cells: { count: number; mean: number }[];
+        marginalMeans: { factor: string; count: number }[];
+      };
+    }>(EFFECT, {
       input: { outcome: 'DRIFT_MAGNITUDE', stance: 'SUPPORT' },
     });
     const e = res.data!.effectDecomposition;
@@ -86,7 +108,11 @@ describe('effectDecomposition and groupedTrajectories', () => {
   });
 
   it('compares algorithms within each preference dataset with Holm-adjusted Welch tests', async () => {
-    const res = await s.gql<{ effectDecomposition: { pairwise: { comparisons: { within: string; levelA: string; levelB: string; pValue: number; pAdjusted: number }[] } } }>(EFFECT, {
+    const res = await s.gql<{
+      effectDecomposition: {
+        pairwise: { comparisons: { within: string; levelA: string; levelB: string; pValue: number; pAdjusted: number }[] };
+      };
+    }>(EFFECT, {
       input: { outcome: 'END_VALUE', stance: 'SUPPORT', pairwise: { factor: 'ALGORITHM', within: 'DATASET' } },
     });
     expect(res.errors).toBeUndefined();
@@ -99,13 +125,22 @@ describe('effectDecomposition and groupedTrajectories', () => {
 
   it('refuses TYPE_II on an interaction model with an empty cell, naming it', async () => {
     const res = await s.gql(EFFECT, {
-      input: { outcome: 'DRIFT_MAGNITUDE', stance: 'SUPPORT', runFilter: { key: expected.drift.map((d) => d.run).filter((k) => !/\.ppo\.synth-support\./.test(k)) } },
+      input: {
+        outcome: 'DRIFT_MAGNITUDE',
+        stance: 'SUPPORT',
+        runFilter: { key: expected.drift.map((d) => d.run).filter((k) => !/\.ppo\.synth-support\./.test(k)) },
+      },
     });
     expect(res.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     expect(res.errors![0]!.message).toMatch(/ALGORITHM=ppo × DATASET=synth-support/);
     expect(res.errors![0]!.message).toMatch(/interactions: false|TYPE_I/);
     const typeI = await s.gql<{ effectDecomposition: { terms: { term: string; df: number }[] } }>(EFFECT, {
-      input: { outcome: 'DRIFT_MAGNITUDE', stance: 'SUPPORT', sumOfSquares: 'TYPE_I', runFilter: { key: expected.drift.map((d) => d.run).filter((k) => !/\.ppo\.synth-support\./.test(k)) } },
+      input: {
+        outcome: 'DRIFT_MAGNITUDE',
+        stance: 'SUPPORT',
+        sumOfSquares: 'TYPE_I',
+        runFilter: { key: expected.drift.map((d) => d.run).filter((k) => !/\.ppo\.synth-support\./.test(k)) },
+      },
     });
     expect(typeI.errors).toBeUndefined();
     expect(typeI.data!.effectDecomposition.terms.map((t) => t.df)).toEqual([2, 1, 1]);
@@ -120,7 +155,20 @@ describe('effectDecomposition and groupedTrajectories', () => {
   });
 
   it('groups runs and averages them on the progress grid, with drift summaries', async () => {
-    const res = await s.gql<{ groupedTrajectories: { label: string; topic: string; runKeys: string[]; labs: string[]; stages: { stage: string; runs: number; points: { progress: number; mean: number; n: number; ciLow: number; ciHigh: number }[]; drift: { magnitude: { mean: number; n: number } } | null }[] }[] }>(
+    const res = await s.gql<{
+      groupedTrajectories: {
+        label: string;
+        topic: string;
+        runKeys: string[];
+        labs: string[];
+        stages: {
+          stage: string;
+          runs: number;
+          points: { progress: number; mean: number; n: number; ciLow: number; ciHigh: number }[];
+          drift: { magnitude: { mean: number; n: number } } | null;
+        }[];
+      }[];
+    }>(
       `{ groupedTrajectories(groupBy: [ALGORITHM, DATASET], topics: ["abortion"], stances: [SUPPORT], gridPoints: 5) {
           label topic runKeys labs stages { stage runs points { progress mean n ciLow ciHigh } drift { magnitude { mean n } } } } }`,
     );
@@ -132,12 +180,16 @@ describe('effectDecomposition and groupedTrajectories', () => {
     expect(g.labs).toEqual(['mila-demo']);
     const po = g.stages.find((st) => st.stage === 'po')!;
     // progress 1 = step 200 of every run: the mean of the fixture's values there.
-    const at200 = g.runKeys.map((k) => expected.values.find((v) => v.run === k && v.stage === 'po' && v.step === 200 && v.topic === 'abortion')!.support);
+    const at200 = g.runKeys.map(
+      (k) => expected.values.find((v) => v.run === k && v.stage === 'po' && v.step === 200 && v.topic === 'abortion')!.support,
+    );
     const end = po.points[po.points.length - 1]!;
     expect(end.progress).toBe(1);
     expect(end.n).toBe(4);
     close(end.mean, at200.reduce((a, b) => a + b, 0) / 4, 1e-12);
-    const mags = g.runKeys.map((k) => expected.drift.find((d) => d.run === k && d.stage === 'po' && d.topic === 'abortion' && d.stance === 'support')!.magnitude);
+    const mags = g.runKeys.map(
+      (k) => expected.drift.find((d) => d.run === k && d.stage === 'po' && d.topic === 'abortion' && d.stance === 'support')!.magnitude,
+    );
     close(po.drift!.magnitude.mean, mags.reduce((a, b) => a + b, 0) / 4, 1e-12);
     expect(po.drift!.magnitude.n).toBe(4);
   });

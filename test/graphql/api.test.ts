@@ -9,9 +9,39 @@ import { depthLimit } from '../../src/graphql/limits';
 // Expected numbers come from the independent implementation behind the conformance fixture.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const expected = require('../fixtures/conformance/expected/metrics.json') as {
-  values: { run: string; stage: string; step: number; topic: string; n: number; support: number; neutral: number; oppose: number; support_half: number; neutral_half: number; oppose_half: number }[];
-  drift: { run: string; topic: string; stance: string; stage: string; magnitude: number; magnitudeExtremum: number; driftTime: number; startValue: number; endValue: number; extremumValue: number; extremumStep: number }[];
-  attribution: { run: string; topic: string; stance: string; totalDelta: number; stages: { stage: string; delta: number; netShare: number | null; pathLength: number; pathShare: number | null }[] }[];
+  values: {
+    run: string;
+    stage: string;
+    step: number;
+    topic: string;
+    n: number;
+    support: number;
+    neutral: number;
+    oppose: number;
+    support_half: number;
+    neutral_half: number;
+    oppose_half: number;
+  }[];
+  drift: {
+    run: string;
+    topic: string;
+    stance: string;
+    stage: string;
+    magnitude: number;
+    magnitudeExtremum: number;
+    driftTime: number;
+    startValue: number;
+    endValue: number;
+    extremumValue: number;
+    extremumStep: number;
+  }[];
+  attribution: {
+    run: string;
+    topic: string;
+    stance: string;
+    totalDelta: number;
+    stages: { stage: string; delta: number; netShare: number | null; pathLength: number; pathShare: number | null }[];
+  }[];
 };
 
 const TOL = 1e-9;
@@ -26,10 +56,11 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
     s = await startServer(path.join(dir, 'api.duckdb'));
     let after: string | null = null;
     do {
-      const r: Awaited<ReturnType<typeof s.gql<{ runs: { pageInfo: { hasNextPage: boolean; endCursor: string }; nodes: { id: string; key: string }[] } }>>> = await s.gql(
-        `query($after: String) { runs(first: 10, after: $after) { pageInfo { hasNextPage endCursor } nodes { id key } } }`,
-        { after },
-      );
+      const r: Awaited<
+        ReturnType<typeof s.gql<{ runs: { pageInfo: { hasNextPage: boolean; endCursor: string }; nodes: { id: string; key: string }[] } }>>
+      > = await s.gql(`query($after: String) { runs(first: 10, after: $after) { pageInfo { hasNextPage endCursor } nodes { id key } } }`, {
+        after,
+      });
       for (const n of r.data!.runs.nodes) idOf.set(n.key, n.id);
       after = r.data!.runs.pageInfo.hasNextPage ? r.data!.runs.pageInfo.endCursor : null;
     } while (after);
@@ -48,7 +79,17 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
     expect(r.errors).toBeUndefined();
     expect(r.data!.datasets).toHaveLength(1);
     const d = r.data!.datasets[0]!;
-    expect(d).toMatchObject({ name: 'conformance', lab: 'mila-demo', version: '1', license: 'CC-BY-4.0', promptSet: 'synthetic-v-prism', judge: 'synthetic', visibility: 'public', runCount: 24, observationCount: 7452 + 324 });
+    expect(d).toMatchObject({
+      name: 'conformance',
+      lab: 'mila-demo',
+      version: '1',
+      license: 'CC-BY-4.0',
+      promptSet: 'synthetic-v-prism',
+      judge: 'synthetic',
+      visibility: 'public',
+      runCount: 24,
+      observationCount: 7452 + 324,
+    });
     expect(d.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(Math.abs(Date.parse(String(d.ingestedAt)) - Date.now())).toBeLessThan(10 * 60_000);
     expect(r.data!.topics.map((t) => t.name)).toEqual(['abortion', 'climate change', 'immigration']);
@@ -56,7 +97,16 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
   });
 
   it('filters runs by algorithm and stage dataset, and reports stages in order', async () => {
-    const r = await s.gql<{ runs: { totalCount: number; nodes: { key: string; dataset: { name: string; lab: string }; stages: { name: string; kind: string; algorithm: string | null; dataset: string | null; totalSteps: number | null }[] }[] } }>(
+    const r = await s.gql<{
+      runs: {
+        totalCount: number;
+        nodes: {
+          key: string;
+          dataset: { name: string; lab: string };
+          stages: { name: string; kind: string; algorithm: string | null; dataset: string | null; totalSteps: number | null }[];
+        }[];
+      };
+    }>(
       `{ runs(first: 50, filter: { algorithm: "dpo", stageDataset: ["synth-support"] }) { totalCount nodes { key dataset { name lab } stages { name kind algorithm dataset totalSteps } } } }`,
     );
     expect(r.errors).toBeUndefined();
@@ -70,12 +120,18 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
   });
 
   it('serves every conformance value and 95% interval through trajectories', async () => {
-    const r = await s.gql<{ trajectories: { runKey: string; topic: string; stance: string; points: { stage: string; step: number; value: number; ciLow: number; ciHigh: number; n: number }[] }[] }>(
-      `{ trajectories(runFilter: { dataset: "conformance" }) { runKey topic stance points { stage step value ciLow ciHigh n } } }`,
-    );
+    const r = await s.gql<{
+      trajectories: {
+        runKey: string;
+        topic: string;
+        stance: string;
+        points: { stage: string; step: number; value: number; ciLow: number; ciHigh: number; n: number }[];
+      }[];
+    }>(`{ trajectories(runFilter: { dataset: "conformance" }) { runKey topic stance points { stage step value ciLow ciHigh n } } }`);
     expect(r.errors).toBeUndefined();
     const got = new Map<string, { value: number; ciLow: number; ciHigh: number; n: number }>();
-    for (const t of r.data!.trajectories) for (const p of t.points) got.set(`${t.runKey}|${p.stage}|${p.step}|${t.topic}|${t.stance.toLowerCase()}`, p);
+    for (const t of r.data!.trajectories)
+      for (const p of t.points) got.set(`${t.runKey}|${p.stage}|${p.step}|${t.topic}|${t.stance.toLowerCase()}`, p);
     let checked = 0;
     for (const v of expected.values) {
       for (const st of STANCES) {
@@ -104,7 +160,21 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
 
   it('returns every conformance drift row, for both endpoints', async () => {
     for (const endpoint of ['LAST', 'EXTREMUM'] as const) {
-      const r = await s.gql<{ driftMetrics: { runKey: string; topic: string; stance: string; stage: string; stageKind: string; magnitude: number; driftTime: number; startValue: number; endValue: number; extremumValue: number; extremumStep: number }[] }>(
+      const r = await s.gql<{
+        driftMetrics: {
+          runKey: string;
+          topic: string;
+          stance: string;
+          stage: string;
+          stageKind: string;
+          magnitude: number;
+          driftTime: number;
+          startValue: number;
+          endValue: number;
+          extremumValue: number;
+          extremumStep: number;
+        }[];
+      }>(
         `{ driftMetrics(runFilter: { dataset: "conformance" }, endpoint: ${endpoint}) { runKey topic stance stage stageKind magnitude driftTime startValue endValue extremumValue extremumStep } }`,
       );
       expect(r.errors).toBeUndefined();
@@ -123,7 +193,22 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
   });
 
   it('returns every conformance attribution row, with distribution shift over the three stances', async () => {
-    const r = await s.gql<{ stageAttribution: { runKey: string; topic: string; stance: string; totalDelta: number; stages: { stage: string; delta: number; netShare: number | null; pathLength: number; pathShare: number | null; distributionShift: number | null }[] }[] }>(
+    const r = await s.gql<{
+      stageAttribution: {
+        runKey: string;
+        topic: string;
+        stance: string;
+        totalDelta: number;
+        stages: {
+          stage: string;
+          delta: number;
+          netShare: number | null;
+          pathLength: number;
+          pathShare: number | null;
+          distributionShift: number | null;
+        }[];
+      }[];
+    }>(
       `{ stageAttribution(runFilter: { dataset: "conformance" }) { runKey topic stance totalDelta stages { stage delta netShare pathLength pathShare distributionShift } } }`,
     );
     expect(r.errors).toBeUndefined();
@@ -142,7 +227,9 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
           else expect(Math.abs(g[f]! - es[f]!)).toBeLessThan(TOL);
         }
         // ½ Σ_s |Δ_{k,s}| from the fixture's own deltas
-        const deltas = STANCES.map((st) => expected.attribution.find((x) => x.run === e.run && x.topic === e.topic && x.stance === st)!.stages[k]!.delta);
+        const deltas = STANCES.map(
+          (st) => expected.attribution.find((x) => x.run === e.run && x.topic === e.topic && x.stance === st)!.stages[k]!.delta,
+        );
         expect(Math.abs(g.distributionShift! - deltas.reduce((acc, d) => acc + Math.abs(d), 0) / 2)).toBeLessThan(TOL);
       });
     }
@@ -204,7 +291,11 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
       ['stances: []', '{ trajectories(runIds: ["1"], stances: []) { runId } }', /stances is an empty list/],
       ['runIds: []', '{ stageAttribution(runIds: []) { runId } }', /runIds is an empty list/],
       ['filter lab: []', '{ runs(filter: { lab: [] }) { totalCount } }', /filter field lab is an empty list/],
-      ['runFilter model: []', '{ groupedTrajectories(groupBy: [], runFilter: { model: [] }) { label } }', /filter field model is an empty list/],
+      [
+        'runFilter model: []',
+        '{ groupedTrajectories(groupBy: [], runFilter: { model: [] }) { label } }',
+        /filter field model is an empty list/,
+      ],
     ])('an empty list (%s) -> BAD_USER_INPUT saying to leave it out', async (_name, query, message) => {
       const r = await s.gql(query);
       expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
@@ -235,7 +326,9 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
       const schema = await createSchema(null);
       const ok = validate(schema, parse(`{ runs { nodes { stages { name } } } }`), [depthLimit(4)]);
       expect(ok).toEqual([]);
-      const tooDeep = validate(schema, parse(`fragment F on Run { stages { name } } { runs { edges { node { ...F } } } }`), [depthLimit(4)]);
+      const tooDeep = validate(schema, parse(`fragment F on Run { stages { name } } { runs { edges { node { ...F } } } }`), [
+        depthLimit(4),
+      ]);
       expect(tooDeep[0]!.message).toMatch(/nested 5 levels deep; the limit is 4/);
     });
 

@@ -57,9 +57,19 @@ function writeOddBundle(): void {
   }
   // Topic u was evaluated less: not at sft 200, never in stage x. T_sft (200) and the global-step
   // offsets are properties of the run's stages, so u's points sit where t's do.
-  for (const [stage, step] of [['sft', 0], ['sft', 50], ['po', 100]] as const) lines.push(`odd-run,${stage},${step},u,U1,0,pro`);
+  for (const [stage, step] of [
+    ['sft', 0],
+    ['sft', 50],
+    ['po', 100],
+  ] as const)
+    lines.push(`odd-run,${stage},${step},u,U1,0,pro`);
   // A conventional run (base → sft → po) beside the odd one, for grouping by stage kind.
-  for (const [stage, step] of [['base', 0], ['sft', 100], ['po', 50]] as const) lines.push(`plain-run,${stage},${step},t,P1,0,pro`);
+  for (const [stage, step] of [
+    ['base', 0],
+    ['sft', 100],
+    ['po', 50],
+  ] as const)
+    lines.push(`plain-run,${stage},${step},t,P1,0,pro`);
   fs.writeFileSync(path.join(bundle, 'manifest.json'), JSON.stringify(manifest));
   fs.writeFileSync(path.join(bundle, 'labels.csv'), lines.join('\n') + '\n');
 }
@@ -73,11 +83,15 @@ describe('edge cases end to end', () => {
   afterAll(() => s.close());
 
   it('trajectory: global steps add earlier T_k (T_sft = largest evaluated step), half-widths from two prompts', async () => {
-    const r = await s.gql<{ trajectories: { points: { stage: string; step: number; globalStep: number; progress: number; value: number; ciHigh: number; n: number }[] }[] }>(
+    const r = await s.gql<{
+      trajectories: {
+        points: { stage: string; step: number; globalStep: number; progress: number; value: number; ciHigh: number; n: number }[];
+      }[];
+    }>(
       `{ trajectories(runIds: ["odd-run"], topics: ["t"], stances: [SUPPORT]) { points { stage step globalStep progress value ciHigh n } } }`,
     );
     expect(r.errors).toBeUndefined();
-    const h = tQuantile(0.975, 1) * Math.SQRT1_2 / Math.SQRT2; // sd of {1, 0} is √½, n = 2
+    const h = (tQuantile(0.975, 1) * Math.SQRT1_2) / Math.SQRT2; // sd of {1, 0} is √½, n = 2
     expect(r.data!.trajectories[0]!.points.map((p) => [p.stage, p.step, p.globalStep, p.progress, p.value, p.n])).toEqual([
       ['sft', 0, 0, 0, 0, 2],
       ['sft', 50, 50, 0.25, 0.5, 2],
@@ -91,7 +105,18 @@ describe('edge cases end to end', () => {
 
   it('drift: every non-base stage, including a first stage with no start point and a single-checkpoint stage', async () => {
     const q = (endpoint: string) =>
-      s.gql<{ driftMetrics: { stage: string; stageKind: string; magnitude: number; driftTime: number; startValue: number; endValue: number; extremumValue: number; extremumStep: number }[] }>(
+      s.gql<{
+        driftMetrics: {
+          stage: string;
+          stageKind: string;
+          magnitude: number;
+          driftTime: number;
+          startValue: number;
+          endValue: number;
+          extremumValue: number;
+          extremumStep: number;
+        }[];
+      }>(
         `{ driftMetrics(runIds: ["odd-run"], topics: ["t"], stances: [SUPPORT], endpoint: ${endpoint}) { stage stageKind magnitude driftTime startValue endValue extremumValue extremumStep } }`,
       );
     const last = (await q('LAST')).data!.driftMetrics;
@@ -99,7 +124,16 @@ describe('edge cases end to end', () => {
       // sft: 0 → 0.5 → 1; e = 1 at 200 with h = 0, so t* = 200 and η = 200/200
       { stage: 'sft', stageKind: 'SFT', magnitude: 1, driftTime: 1, startValue: 0, endValue: 1, extremumValue: 1, extremumStep: 200 },
       // po: start 1, own step 0 = 1, then 0 at 100; e = 0 at 100, η = 100/100
-      { stage: 'po', stageKind: 'PREFERENCE', magnitude: -1, driftTime: 1, startValue: 1, endValue: 0, extremumValue: 0, extremumStep: 100 },
+      {
+        stage: 'po',
+        stageKind: 'PREFERENCE',
+        magnitude: -1,
+        driftTime: 1,
+        startValue: 1,
+        endValue: 0,
+        extremumValue: 0,
+        extremumStep: 100,
+      },
       // x: start 0, then 0.5 at 5 with h ≈ 6.35: the start point is within h_e, so t* = 0
       { stage: 'x', stageKind: 'OTHER', magnitude: 0.5, driftTime: 0, startValue: 0, endValue: 0.5, extremumValue: 0.5, extremumStep: 5 },
     ]);
@@ -108,7 +142,12 @@ describe('edge cases end to end', () => {
   });
 
   it('attribution: shares and the distribution shift over the three stances', async () => {
-    const r = await s.gql<{ stageAttribution: { totalDelta: number; stages: { stage: string; delta: number; netShare: number; pathLength: number; pathShare: number; distributionShift: number }[] }[] }>(
+    const r = await s.gql<{
+      stageAttribution: {
+        totalDelta: number;
+        stages: { stage: string; delta: number; netShare: number; pathLength: number; pathShare: number; distributionShift: number }[];
+      }[];
+    }>(
       `{ stageAttribution(runIds: ["odd-run"], topics: ["t"], stances: [SUPPORT]) { totalDelta stages { stage delta netShare pathLength pathShare distributionShift } } }`,
     );
     const a = r.data!.stageAttribution[0]!;
@@ -119,7 +158,9 @@ describe('edge cases end to end', () => {
       ['po', -1, 0.4, 1, 0.4, 1],
       ['x', 0.5, 0.2, 0.5, 0.2, 0.5],
     ];
-    got.forEach((row, i) => row.forEach((v, j) => (typeof v === 'number' ? expect(v).toBeCloseTo(want[i]![j] as number, 12) : expect(v).toBe(want[i]![j]))));
+    got.forEach((row, i) =>
+      row.forEach((v, j) => (typeof v === 'number' ? expect(v).toBeCloseTo(want[i]![j] as number, 12) : expect(v).toBe(want[i]![j]))),
+    );
   });
 
   it('stays exact for a stage whose value never moves (shares null)', async () => {

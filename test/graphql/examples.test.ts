@@ -40,7 +40,14 @@ describe('GraphiQL examples on the demo seed', () => {
     const query = `{ groupedTrajectories(groupBy: [ALGORITHM, DATASET], stances: [SUPPORT], runFilter: { stageDataset: "synth-support" }, gridPoints: 5) {
       levels { factor level } topic stages { stageKind drift { magnitude { mean } driftTime { mean } } } } }`;
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-    const body = (await res.json()) as { data: { groupedTrajectories: { levels: { factor: string; level: string }[]; stages: { stageKind: string; drift: { magnitude: { mean: number }; driftTime: { mean: number } } | null }[] }[] } };
+    const body = (await res.json()) as {
+      data: {
+        groupedTrajectories: {
+          levels: { factor: string; level: string }[];
+          stages: { stageKind: string; drift: { magnitude: { mean: number }; driftTime: { mean: number } } | null }[];
+        }[];
+      };
+    };
     const mean = (alg: string, kind: string, f: (d: { magnitude: { mean: number }; driftTime: { mean: number } }) => number) => {
       const xs = body.data.groupedTrajectories
         .filter((g) => g.levels.some((l) => l.factor === 'ALGORITHM' && l.level === alg))

@@ -8,7 +8,21 @@ describe('schema/schema.graphql', () => {
 
   it('carries the names clients rely on', () => {
     const text = fs.readFileSync(SCHEMA_FILE, 'utf8');
-    for (const name of ['datasets', 'runs(', 'run(', 'topics(', 'trajectories(', 'driftMetrics(', 'stageAttribution(', 'enum Stance', 'SUPPORT', 'NEUTRAL', 'OPPOSE', 'hasNextPage', 'endCursor']) {
+    for (const name of [
+      'datasets',
+      'runs(',
+      'run(',
+      'topics(',
+      'trajectories(',
+      'driftMetrics(',
+      'stageAttribution(',
+      'enum Stance',
+      'SUPPORT',
+      'NEUTRAL',
+      'OPPOSE',
+      'hasNextPage',
+      'endCursor',
+    ]) {
       expect(text).toContain(name);
     }
   });

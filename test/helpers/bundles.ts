@@ -64,7 +64,14 @@ export function stagesFor(preferenceAlgorithm = 'dpo'): ManifestStage[] {
   return [
     { name: 'base', kind: 'base' },
     { name: 'sft', kind: 'sft', algorithm: 'sft', dataset: 'wildchat', totalSteps: 100 },
-    { name: 'po', kind: 'preference', algorithm: preferenceAlgorithm, dataset: 'ultrafeedback', totalSteps: 50, hyperparameters: { beta: 0.1 } },
+    {
+      name: 'po',
+      kind: 'preference',
+      algorithm: preferenceAlgorithm,
+      dataset: 'ultrafeedback',
+      totalSteps: 50,
+      hyperparameters: { beta: 0.1 },
+    },
   ];
 }
 

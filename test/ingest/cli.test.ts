@@ -88,7 +88,10 @@ describe('drift CLI', () => {
   it('a broken bundle aimed at a new --db file leaves no file behind', () => {
     const b = smallBundle({ lab: 'lab-a', name: 'nowhere', seed: 5 });
     b.rows[2]!.step = -1;
-    const dir = writeBundle(path.join(root, 'broken-new'), { manifest: b.manifest, files: { 'observations.csv': toCsv(b.rows, CANONICAL) } });
+    const dir = writeBundle(path.join(root, 'broken-new'), {
+      manifest: b.manifest,
+      files: { 'observations.csv': toCsv(b.rows, CANONICAL) },
+    });
     const target = path.join(root, 'never-created.duckdb');
     const r = drift('ingest', dir, '--db', target);
     expect(r.status).not.toBe(0);

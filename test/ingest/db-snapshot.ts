@@ -62,7 +62,9 @@ export async function snapshotFile(file: string): Promise<DbSnapshot> {
   try {
     return await snapshotWith(async (sql) => {
       const reader = await conn.runAndReadAll(sql);
-      return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+      return reader
+        .getRowObjectsJS()
+        .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
     });
   } finally {
     conn.closeSync();

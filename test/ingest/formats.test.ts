@@ -32,7 +32,9 @@ interface Expected {
 }
 
 /** DESIGN §3 items 1-3 straight from observation rows: prompt means, then mean and sample sd over prompts. */
-function expectedValues(rows: { run: string; stage: string; step: number; topic: string; prompt: string; p: Vec }[]): Map<string, Expected> {
+function expectedValues(
+  rows: { run: string; stage: string; step: number; topic: string; prompt: string; p: Vec }[],
+): Map<string, Expected> {
   const promptSums = new Map<string, { checkpoint: string; sum: Vec; k: number }>();
   for (const r of rows) {
     const checkpoint = JSON.stringify([r.run, r.stage, r.step, r.topic]);
@@ -52,8 +54,7 @@ function expectedValues(rows: { run: string; stage: string; step: number; topic:
   for (const [checkpoint, means] of byCheckpoint) {
     const n = means.length;
     const value = [0, 1, 2].map((s) => means.reduce((a, m) => a + m[s]!, 0) / n) as Vec;
-    const sd =
-      n < 2 ? null : ([0, 1, 2].map((s) => Math.sqrt(means.reduce((a, m) => a + (m[s]! - value[s]!) ** 2, 0) / (n - 1))) as Vec);
+    const sd = n < 2 ? null : ([0, 1, 2].map((s) => Math.sqrt(means.reduce((a, m) => a + (m[s]! - value[s]!) ** 2, 0) / (n - 1))) as Vec);
     out.set(checkpoint, { n, value, sd, half: [0, 1, 2].map((s) => halfWidth(sd?.[s] ?? null, n)) as Vec });
   }
   return out;
@@ -96,16 +97,18 @@ async function storedValues(db: DriftDb, datasetId: number): Promise<Map<string,
 }
 
 /** Writes rows as a Parquet file with typed columns, using a separate in-memory DuckDB. */
-async function writeParquet(file: string, rows: ObsRow[], columns: { name: string; type: 'VARCHAR' | 'INTEGER' | 'DOUBLE' }[]): Promise<void> {
+async function writeParquet(
+  file: string,
+  rows: ObsRow[],
+  columns: { name: string; type: 'VARCHAR' | 'INTEGER' | 'DOUBLE' }[],
+): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
     const lit = (v: unknown, type: string) =>
       v === null || v === undefined ? 'NULL' : type === 'VARCHAR' ? `'${String(v).replace(/'/g, "''")}'` : `CAST(${String(v)} AS ${type})`;
     const values = rows.map((r) => `(${columns.map((c) => lit(r[c.name], c.type)).join(', ')})`).join(',\n');
-    await conn.run(
-      `CREATE TABLE t (${columns.map((c) => `"${c.name}" ${c.type}`).join(', ')})`,
-    );
+    await conn.run(`CREATE TABLE t (${columns.map((c) => `"${c.name}" ${c.type}`).join(', ')})`);
     await conn.run(`INSERT INTO t VALUES ${values}`);
     await conn.run(`COPY (SELECT * FROM t) TO '${file.replace(/'/g, "''")}' (FORMAT parquet)`);
   } finally {
@@ -267,7 +270,9 @@ describe('a new lab: renamed columns, label and name aliases, CSV + JSONL + Parq
       ['l3.simple-po.s1', 'llama-3-3b', 1, 'align', 'preference', 'simpo', 'ultrafeedback', 90],
     ]);
     expect(JSON.parse(String(rows[0]!.metadata))).toEqual({ notes: 'extra metadata is kept' });
-    const [ds] = await db.query(`SELECT d.name, d.version, d.prompt_set, d.judge, l.name AS lab FROM datasets d JOIN labs l ON l.id = d.lab_id`);
+    const [ds] = await db.query(
+      `SELECT d.name, d.version, d.prompt_set, d.judge, l.name AS lab FROM datasets d JOIN labs l ON l.id = d.lab_id`,
+    );
     expect(ds).toEqual({ name: 'value-probe', version: '2024.3', prompt_set: 'probe-v2', judge: 'gpt-judge', lab: 'new-lab' });
   });
 
@@ -350,7 +355,11 @@ describe('the conformance fixture', () => {
     expect(result.status).toBe('ingested');
     expect(result.files).toBe(2);
     const lines = ['observations.csv', 'observations-labels.csv'].map(
-      (f) => fs.readFileSync(path.join(FIXTURE, f), 'utf8').split(/\r?\n/).filter((l) => l.length > 0).length - 1,
+      (f) =>
+        fs
+          .readFileSync(path.join(FIXTURE, f), 'utf8')
+          .split(/\r?\n/)
+          .filter((l) => l.length > 0).length - 1,
     );
     expect(result.observations).toBe(lines[0]! + lines[1]!);
     expect(result.runs).toBe(24);

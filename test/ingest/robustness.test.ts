@@ -25,10 +25,30 @@ it('JSONL: fractional probabilities after 25,000 integer ones are stored exactly
   const b = smallBundle({ name: 'jsonl-types' });
   const rows: ObsRow[] = [];
   for (let i = 0; i < 25_000; i++) {
-    rows.push({ run_id: 'm.s0', stage: 'sft', step: Math.floor(i / 500), topic: 't', prompt_id: `P${i % 500}`, generation: 0, p_support: 1, p_neutral: 0, p_oppose: 0 });
+    rows.push({
+      run_id: 'm.s0',
+      stage: 'sft',
+      step: Math.floor(i / 500),
+      topic: 't',
+      prompt_id: `P${i % 500}`,
+      generation: 0,
+      p_support: 1,
+      p_neutral: 0,
+      p_oppose: 0,
+    });
   }
   for (let i = 0; i < 10; i++) {
-    rows.push({ run_id: 'm.s1', stage: 'po', step: 7, topic: 't', prompt_id: `P${i}`, generation: 0, p_support: 0.8, p_neutral: 0.15, p_oppose: 0.05 });
+    rows.push({
+      run_id: 'm.s1',
+      stage: 'po',
+      step: 7,
+      topic: 't',
+      prompt_id: `P${i}`,
+      generation: 0,
+      p_support: 0.8,
+      p_neutral: 0.15,
+      p_oppose: 0.05,
+    });
   }
   const manifest = clone(b.manifest);
   manifest.files = [{ path: 'obs.jsonl', format: 'jsonl' }];
@@ -71,7 +91,9 @@ it('stanceLabels may repeat a stance name as itself, but not map it to another s
   const bad = clone(manifest);
   bad.dataset.name = 'labels-contradict';
   bad.stanceLabels = { support: 'oppose' };
-  await expect(ingestBundle(db, fresh({ manifest: bad, files }))).rejects.toThrow(/manifest\.json, field stanceLabels\.support: "support" is a stance name/);
+  await expect(ingestBundle(db, fresh({ manifest: bad, files }))).rejects.toThrow(
+    /manifest\.json, field stanceLabels\.support: "support" is a stance name/,
+  );
 });
 
 it('seeds beyond 32 bits are kept exactly; totalSteps beyond them are refused by field', async () => {
@@ -85,5 +107,7 @@ it('seeds beyond 32 bits are kept exactly; totalSteps beyond them are refused by
   const big = clone(b.manifest);
   big.dataset.name = 'big-steps';
   big.runs[0]!.stages[1]!.totalSteps = 2 ** 32;
-  await expect(ingestBundle(db, fresh({ manifest: big, files: b.files }))).rejects.toThrow(/field runs\[0\]\.stages\[1\]\.totalSteps: must be at most 2147483647/);
+  await expect(ingestBundle(db, fresh({ manifest: big, files: b.files }))).rejects.toThrow(
+    /field runs\[0\]\.stages\[1\]\.totalSteps: must be at most 2147483647/,
+  );
 });

@@ -62,9 +62,7 @@ interface Location {
 }
 
 function locationText(l: Location): string {
-  return [l.file, l.line !== undefined ? `line ${l.line}` : undefined, l.field ? `field ${l.field}` : undefined]
-    .filter(Boolean)
-    .join(', ');
+  return [l.file, l.line !== undefined ? `line ${l.line}` : undefined, l.field ? `field ${l.field}` : undefined].filter(Boolean).join(', ');
 }
 
 /**
@@ -96,7 +94,11 @@ async function expectRefused(
     }
     if (err instanceof BundleError) {
       expect(err.problems).toContainEqual(
-        expect.objectContaining({ file: l.file, ...(l.line !== undefined ? { line: l.line } : {}), ...(l.field ? { field: l.field } : {}) }),
+        expect.objectContaining({
+          file: l.file,
+          ...(l.line !== undefined ? { line: l.line } : {}),
+          ...(l.field ? { field: l.field } : {}),
+        }),
       );
     }
   }
@@ -140,7 +142,17 @@ describe('the database under test', () => {
     // 2 runs × (1 + 2 + 2 checkpoints) × 2 topics × 2 prompts × 2 generations
     expect(loaded.observations).toBe(2 * 5 * 2 * 2 * 2);
     const counts = rowCounts(await snapshot(db));
-    expect(counts).toMatchObject({ labs: 1, datasets: 1, runs: 2, stages: 6, topics: 2, prompts: 4, observations: 80, prompt_means: 40, checkpoint_values: 20 });
+    expect(counts).toMatchObject({
+      labs: 1,
+      datasets: 1,
+      runs: 2,
+      stages: 6,
+      topics: 2,
+      prompts: 4,
+      observations: 80,
+      prompt_means: 40,
+      checkpoint_values: 20,
+    });
   });
 });
 
@@ -162,19 +174,25 @@ describe('manifest rules', () => {
     // a hand-edited manifest with a trailing comma before the final brace
     const text = JSON.stringify(b.manifest, null, 2).replace(/\n}$/, ',\n}');
     const lastLine = text.split('\n').length;
-    await expectRefused({ manifest: text, files: { 'observations.csv': toCsv(b.rows, CANONICAL) } }, {
-      file: 'manifest.json',
-      line: lastLine,
-      message: /not valid JSON/,
-    });
+    await expectRefused(
+      { manifest: text, files: { 'observations.csv': toCsv(b.rows, CANONICAL) } },
+      {
+        file: 'manifest.json',
+        line: lastLine,
+        message: /not valid JSON/,
+      },
+    );
   });
 
   it('manifest not JSON (not JSON at all)', async () => {
     const b = base();
-    await expectRefused({ manifest: 'format: drift-trace/v1\n', files: { 'observations.csv': toCsv(b.rows, CANONICAL) } }, {
-      file: 'manifest.json',
-      message: /not valid JSON/,
-    });
+    await expectRefused(
+      { manifest: 'format: drift-trace/v1\n', files: { 'observations.csv': toCsv(b.rows, CANONICAL) } },
+      {
+        file: 'manifest.json',
+        message: /not valid JSON/,
+      },
+    );
   });
 
   it('missing manifest', async () => {
@@ -201,7 +219,11 @@ describe('manifest rules', () => {
   it('duplicate run id', async () => {
     const b = base();
     b.manifest.runs[1]!.id = b.manifest.runs[0]!.id;
-    await expectRefused(csvBundle(b.manifest, b.rows), { file: 'manifest.json', field: 'runs[1].id', message: /duplicate run id "m\.s0".*runs\[0\]/ });
+    await expectRefused(csvBundle(b.manifest, b.rows), {
+      file: 'manifest.json',
+      field: 'runs[1].id',
+      message: /duplicate run id "m\.s0".*runs\[0\]/,
+    });
   });
 
   it('duplicate stage name', async () => {
@@ -223,7 +245,11 @@ describe('manifest rules', () => {
   it('a listed file missing', async () => {
     const b = base();
     b.manifest.files.push({ path: 'more.csv', format: 'csv' });
-    await expectRefused(csvBundle(b.manifest, b.rows), { file: 'manifest.json', field: 'files[1].path', message: /"more\.csv".*not present/ });
+    await expectRefused(csvBundle(b.manifest, b.rows), {
+      file: 'manifest.json',
+      field: 'files[1].path',
+      message: /"more\.csv".*not present/,
+    });
   });
 
   it('a file path escaping the bundle (../x.csv), even when that file exists', async () => {
@@ -243,7 +269,10 @@ describe('manifest rules', () => {
     const outside = path.join(root, 'absolute.csv');
     fs.writeFileSync(outside, toCsv(b.rows, CANONICAL));
     b.manifest.files = [{ path: outside, format: 'csv' }];
-    await expectRefused({ manifest: b.manifest, files: {} }, { file: 'manifest.json', field: 'files[0].path', message: /outside the bundle/ });
+    await expectRefused(
+      { manifest: b.manifest, files: {} },
+      { file: 'manifest.json', field: 'files[0].path', message: /outside the bundle/ },
+    );
   });
 
   it('a symlink escaping the bundle', async () => {
@@ -269,7 +298,11 @@ describe('manifest rules', () => {
   it('unknown file format (undeclared, unknown extension)', async () => {
     const b = base();
     b.manifest.files = [{ path: 'observations.txt' }];
-    await expectRefused(csvBundle(b.manifest, b.rows), { file: 'manifest.json', field: 'files[0].format', message: /cannot tell the format/ });
+    await expectRefused(csvBundle(b.manifest, b.rows), {
+      file: 'manifest.json',
+      field: 'files[0].format',
+      message: /cannot tell the format/,
+    });
   });
 });
 
@@ -296,16 +329,28 @@ describe('column rules', () => {
 
   it('neither probabilities nor a stance column', async () => {
     const b = base();
-    await expectRefused(csvBundle(b.manifest, b.rows, CANONICAL.filter((c) => c !== 'p_oppose')), {
-      file: 'observations.csv',
-      message: /needs either p_support, p_neutral and p_oppose or a stance column/,
-    });
+    await expectRefused(
+      csvBundle(
+        b.manifest,
+        b.rows,
+        CANONICAL.filter((c) => c !== 'p_oppose'),
+      ),
+      {
+        file: 'observations.csv',
+        message: /needs either p_support, p_neutral and p_oppose or a stance column/,
+      },
+    );
   });
 });
 
 describe('row rules (CSV line numbers count the header as line 1)', () => {
   it('row with unknown run_id', async () => {
-    await expectRefused(withRow(5, { run_id: 'm.s9' }), { file: 'observations.csv', line: lineOf(5), field: 'run_id', message: /unknown run "m\.s9"/ });
+    await expectRefused(withRow(5, { run_id: 'm.s9' }), {
+      file: 'observations.csv',
+      line: lineOf(5),
+      field: 'run_id',
+      message: /unknown run "m\.s9"/,
+    });
   });
 
   it('row with a stage not in that run', async () => {
@@ -318,15 +363,30 @@ describe('row rules (CSV line numbers count the header as line 1)', () => {
   });
 
   it('step negative', async () => {
-    await expectRefused(withRow(9, { step: -1 }), { file: 'observations.csv', line: lineOf(9), field: 'step', message: /non-negative integer, got "-1"/ });
+    await expectRefused(withRow(9, { step: -1 }), {
+      file: 'observations.csv',
+      line: lineOf(9),
+      field: 'step',
+      message: /non-negative integer, got "-1"/,
+    });
   });
 
   it('step non-integer (1.5)', async () => {
-    await expectRefused(withRow(9, { step: 1.5 }), { file: 'observations.csv', line: lineOf(9), field: 'step', message: /integer, got "1\.5"/ });
+    await expectRefused(withRow(9, { step: 1.5 }), {
+      file: 'observations.csv',
+      line: lineOf(9),
+      field: 'step',
+      message: /integer, got "1\.5"/,
+    });
   });
 
   it('step not a number', async () => {
-    await expectRefused(withRow(9, { step: 'ten' }), { file: 'observations.csv', line: lineOf(9), field: 'step', message: /"ten" is not a number/ });
+    await expectRefused(withRow(9, { step: 'ten' }), {
+      file: 'observations.csv',
+      line: lineOf(9),
+      field: 'step',
+      message: /"ten" is not a number/,
+    });
   });
 
   it('generation not an integer', async () => {
@@ -339,7 +399,12 @@ describe('row rules (CSV line numbers count the header as line 1)', () => {
   });
 
   it('generation not a number', async () => {
-    await expectRefused(withRow(1, { generation: 'first' }), { file: 'observations.csv', line: 3, field: 'generation', message: /"first" is not a number/ });
+    await expectRefused(withRow(1, { generation: 'first' }), {
+      file: 'observations.csv',
+      line: 3,
+      field: 'generation',
+      message: /"first" is not a number/,
+    });
   });
 
   it('empty topic', async () => {
@@ -347,7 +412,12 @@ describe('row rules (CSV line numbers count the header as line 1)', () => {
   });
 
   it('blank (whitespace) prompt_id', async () => {
-    await expectRefused(withRow(12, { prompt_id: '   ' }), { file: 'observations.csv', line: lineOf(12), field: 'prompt_id', message: /is empty/ });
+    await expectRefused(withRow(12, { prompt_id: '   ' }), {
+      file: 'observations.csv',
+      line: lineOf(12),
+      field: 'prompt_id',
+      message: /is empty/,
+    });
   });
 
   it('p_support > 1', async () => {
@@ -369,15 +439,30 @@ describe('row rules (CSV line numbers count the header as line 1)', () => {
   });
 
   it('probability not a number', async () => {
-    await expectRefused(withRow(4, { p_oppose: 'high' }), { file: 'observations.csv', line: lineOf(4), field: 'p_oppose', message: /"high" is not a number/ });
+    await expectRefused(withRow(4, { p_oppose: 'high' }), {
+      file: 'observations.csv',
+      line: lineOf(4),
+      field: 'p_oppose',
+      message: /"high" is not a number/,
+    });
   });
 
   it('probability empty', async () => {
-    await expectRefused(withRow(4, { p_oppose: '' }), { file: 'observations.csv', line: lineOf(4), field: 'p_oppose', message: /is empty/ });
+    await expectRefused(withRow(4, { p_oppose: '' }), {
+      file: 'observations.csv',
+      line: lineOf(4),
+      field: 'p_oppose',
+      message: /is empty/,
+    });
   });
 
   it('NaN', async () => {
-    await expectRefused(withRow(7, { p_neutral: 'NaN' }), { file: 'observations.csv', line: lineOf(7), field: 'p_neutral', message: /NaN/ });
+    await expectRefused(withRow(7, { p_neutral: 'NaN' }), {
+      file: 'observations.csv',
+      line: lineOf(7),
+      field: 'p_neutral',
+      message: /NaN/,
+    });
   });
 
   it('probabilities summing to 1.1', async () => {
@@ -399,7 +484,10 @@ describe('row rules (CSV line numbers count the header as line 1)', () => {
   it('unknown stance label', async () => {
     const b = base();
     b.manifest.files.push({ path: 'labels.csv', format: 'csv' });
-    const labels = smallRows({ runs: ['m.s0'], topics: ['guns'], seed: 3 }).map((r, i) => ({ ...r, stance: ['PRO', 'support', 'oppose'][i % 3] }));
+    const labels = smallRows({ runs: ['m.s0'], topics: ['guns'], seed: 3 }).map((r, i) => ({
+      ...r,
+      stance: ['PRO', 'support', 'oppose'][i % 3],
+    }));
     const content = csvBundle(b.manifest, b.rows);
     content.files['labels.csv'] = toCsv(labels, [...CANONICAL.slice(0, 6), 'stance']);
     await expectRefused(content, { file: 'labels.csv', line: 2, field: 'stance', message: /unknown stance label "PRO".*stanceLabels/ });
@@ -409,7 +497,10 @@ describe('row rules (CSV line numbers count the header as line 1)', () => {
     const b = base('stance-labels');
     b.manifest.files.push({ path: 'labels.csv', format: 'csv' });
     b.manifest.stanceLabels = { PRO: 'support' };
-    const labels = smallRows({ runs: ['m.s0'], topics: ['guns'], seed: 3 }).map((r, i) => ({ ...r, stance: ['PRO', 'support', 'oppose'][i % 3] }));
+    const labels = smallRows({ runs: ['m.s0'], topics: ['guns'], seed: 3 }).map((r, i) => ({
+      ...r,
+      stance: ['PRO', 'support', 'oppose'][i % 3],
+    }));
     const content = csvBundle(b.manifest, b.rows);
     content.files['labels.csv'] = toCsv(labels, [...CANONICAL.slice(0, 6), 'stance']);
     const r = await expectIngests(content);
@@ -424,11 +515,14 @@ describe('row rules (CSV line numbers count the header as line 1)', () => {
     const b = base();
     b.manifest.files = [{ path: 'labels.csv', format: 'csv' }];
     const labels = b.rows.map((r, i) => ({ ...r, stance: i === 4 ? '' : 'neutral' }));
-    await expectRefused({ manifest: b.manifest, files: { 'labels.csv': toCsv(labels, [...CANONICAL.slice(0, 6), 'stance']) } }, {
-      file: 'labels.csv',
-      line: lineOf(4),
-      field: 'stance',
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'labels.csv': toCsv(labels, [...CANONICAL.slice(0, 6), 'stance']) } },
+      {
+        file: 'labels.csv',
+        line: lineOf(4),
+        field: 'stance',
+      },
+    );
   });
 });
 
@@ -476,35 +570,46 @@ describe('file rules', () => {
     const b = base();
     const lines = toCsv(b.rows, CANONICAL).split('\n');
     lines[6] = `${lines[6]},extra`; // line 7 of the file
-    await expectRefused({ manifest: b.manifest, files: { 'observations.csv': lines.join('\n') } }, {
-      file: 'observations.csv',
-      line: 7,
-      message: /cannot be read as CSV/,
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'observations.csv': lines.join('\n') } },
+      {
+        file: 'observations.csv',
+        line: 7,
+        message: /cannot be read as CSV/,
+      },
+    );
   });
 
   it('malformed CSV row (too few fields)', async () => {
     const b = base();
     const lines = toCsv(b.rows, CANONICAL).split('\n');
     lines[12] = lines[12]!.split(',').slice(0, 7).join(','); // line 13
-    await expectRefused({ manifest: b.manifest, files: { 'observations.csv': lines.join('\n') } }, {
-      file: 'observations.csv',
-      line: 13,
-      message: /cannot be read as CSV/,
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'observations.csv': lines.join('\n') } },
+      {
+        file: 'observations.csv',
+        line: 13,
+        message: /cannot be read as CSV/,
+      },
+    );
   });
 
   it('a bundle with zero observation rows', async () => {
     const b = base();
-    await expectRefused({ manifest: b.manifest, files: { 'observations.csv': `${CANONICAL.join(',')}\n` } }, {
-      file: 'observations.csv',
-      message: /no observations/,
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'observations.csv': `${CANONICAL.join(',')}\n` } },
+      {
+        file: 'observations.csv',
+        message: /no observations/,
+      },
+    );
   });
 
   it('problems are capped: 100 bad rows list at most 20 and say how many more', async () => {
     const b = base();
-    const rows = b.rows.slice(0, 60).concat(smallRows({ name: 'broken', seed: 8, runs: ['m.s0'], topics: ['t1', 't2', 't3'] }).slice(0, 40));
+    const rows = b.rows
+      .slice(0, 60)
+      .concat(smallRows({ name: 'broken', seed: 8, runs: ['m.s0'], topics: ['t1', 't2', 't3'] }).slice(0, 40));
     rows.forEach((r) => (r.step = -3));
     expect(rows.length).toBe(100);
     const err = (await expectRefused(csvBundle(b.manifest, rows), { file: 'observations.csv', line: 2, field: 'step' })) as BundleError;
@@ -520,22 +625,28 @@ describe('file rules', () => {
     b.manifest.files = [{ path: 'observations.jsonl', format: 'jsonl' }];
     const lines = toJsonl(b.rows).split('\n');
     lines[4] = lines[4]!.slice(0, 30); // line 5 truncated
-    await expectRefused({ manifest: b.manifest, files: { 'observations.jsonl': lines.join('\n') } }, {
-      file: 'observations.jsonl',
-      line: 5,
-      message: /cannot be read as JSONL/,
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'observations.jsonl': lines.join('\n') } },
+      {
+        file: 'observations.jsonl',
+        line: 5,
+        message: /cannot be read as JSONL/,
+      },
+    );
   });
 
   it('JSONL row errors are located by line (no header offset)', async () => {
     const b = base();
     b.manifest.files = [{ path: 'observations.jsonl', format: 'jsonl' }];
     b.rows[6]!.step = -2;
-    await expectRefused({ manifest: b.manifest, files: { 'observations.jsonl': toJsonl(b.rows) } }, {
-      file: 'observations.jsonl',
-      line: 7,
-      field: 'step',
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'observations.jsonl': toJsonl(b.rows) } },
+      {
+        file: 'observations.jsonl',
+        line: 7,
+        field: 'step',
+      },
+    );
   });
 
   it('a blank line in a CSV does not shift the line numbers after it', async () => {
@@ -543,11 +654,14 @@ describe('file rules', () => {
     b.rows[10]!.step = -1; // line 12, or 13 once a blank line is inserted before it
     const lines = toCsv(b.rows, CANONICAL).split('\n');
     lines.splice(5, 0, '');
-    await expectRefused({ manifest: b.manifest, files: { 'observations.csv': lines.join('\n') } }, {
-      file: 'observations.csv',
-      line: 13,
-      field: 'step',
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'observations.csv': lines.join('\n') } },
+      {
+        file: 'observations.csv',
+        line: 13,
+        field: 'step',
+      },
+    );
   });
 
   it('a blank line in a JSONL file does not shift the line numbers after it', async () => {
@@ -556,11 +670,14 @@ describe('file rules', () => {
     b.rows[10]!.step = -1; // line 11, or 12 once a blank line is inserted before it
     const lines = toJsonl(b.rows).split('\n');
     lines.splice(5, 0, '');
-    await expectRefused({ manifest: b.manifest, files: { 'observations.jsonl': lines.join('\n') } }, {
-      file: 'observations.jsonl',
-      line: 12,
-      field: 'step',
-    });
+    await expectRefused(
+      { manifest: b.manifest, files: { 'observations.jsonl': lines.join('\n') } },
+      {
+        file: 'observations.jsonl',
+        line: 12,
+        field: 'step',
+      },
+    );
   });
 
   it('row errors in a second file are located in that file', async () => {
@@ -570,7 +687,10 @@ describe('file rules', () => {
     const part2 = b.rows.slice(half);
     part2[3]!.p_support = 7;
     await expectRefused(
-      { manifest: b.manifest, files: { 'observations.csv': toCsv(b.rows.slice(0, half), CANONICAL), 'part2.csv': toCsv(part2, CANONICAL) } },
+      {
+        manifest: b.manifest,
+        files: { 'observations.csv': toCsv(b.rows.slice(0, half), CANONICAL), 'part2.csv': toCsv(part2, CANONICAL) },
+      },
       { file: 'part2.csv', line: lineOf(3), field: 'p_support' },
     );
   });
@@ -580,11 +700,14 @@ describe('file rules', () => {
     b.manifest.columns = { when: 'step' };
     const rows = b.rows.map(({ step, ...rest }) => ({ ...rest, when: step }));
     rows[2]!.when = -4;
-    await expectRefused(csvBundle(b.manifest, rows, ['run_id', 'stage', 'when', 'topic', 'prompt_id', 'generation', 'p_support', 'p_neutral', 'p_oppose']), {
-      file: 'observations.csv',
-      line: lineOf(2),
-      field: 'when (step)',
-    });
+    await expectRefused(
+      csvBundle(b.manifest, rows, ['run_id', 'stage', 'when', 'topic', 'prompt_id', 'generation', 'p_support', 'p_neutral', 'p_oppose']),
+      {
+        file: 'observations.csv',
+        line: lineOf(2),
+        field: 'when (step)',
+      },
+    );
   });
 });
 
@@ -592,7 +715,11 @@ describe('all or nothing', () => {
   it('a broken replacement ({replace: true}) leaves the loaded dataset as it was', async () => {
     const b = smallBundle({ lab: 'lab-a', name: 'small', seed: 2 });
     b.rows[30]!.p_support = 2;
-    await expectRefused(csvBundle(b.manifest, b.rows), { file: 'observations.csv', line: lineOf(30), field: 'p_support' }, { ingest: { replace: true } });
+    await expectRefused(
+      csvBundle(b.manifest, b.rows),
+      { file: 'observations.csv', line: lineOf(30), field: 'p_support' },
+      { ingest: { replace: true } },
+    );
   });
 });
 
@@ -615,7 +742,11 @@ describe('re-ingest, conflicts and replacement', () => {
   it("an unchanged result reports the loaded dataset's topic and prompt counts, as a fresh ingest does", async () => {
     const again = await ingestBundle(db, path.join(root, 'valid'));
     expect(again.status).toBe('unchanged');
-    expect({ runs: again.runs, topics: again.topics, prompts: again.prompts }).toEqual({ runs: 2, topics: loaded.topics, prompts: loaded.prompts });
+    expect({ runs: again.runs, topics: again.topics, prompts: again.prompts }).toEqual({
+      runs: 2,
+      topics: loaded.topics,
+      prompts: loaded.prompts,
+    });
   });
 
   describe('a modified bundle with the same lab, name and version', () => {

@@ -47,9 +47,7 @@ const manifestSchema = z.looseObject({
       }),
     )
     .min(1),
-  files: z
-    .array(z.object({ path: z.string().min(1), format: z.enum(['csv', 'jsonl', 'parquet']) }))
-    .min(1),
+  files: z.array(z.object({ path: z.string().min(1), format: z.enum(['csv', 'jsonl', 'parquet']) })).min(1),
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
@@ -275,7 +273,12 @@ describe('writeDemoBundle', () => {
     // Each file holds one model's runs.
     for (const f of manifest.files) {
       const text = fs.readFileSync(path.join(dir, f.path), 'utf8');
-      const models = new Set(text.split('\n').slice(1, -1).map((l) => l.split('.')[0]));
+      const models = new Set(
+        text
+          .split('\n')
+          .slice(1, -1)
+          .map((l) => l.split('.')[0]),
+      );
       expect(models.size).toBe(1);
     }
   });
@@ -353,11 +356,7 @@ describe('writeDemoBundle', () => {
 
   test('WildChat vs Alpaca give different post-SFT stances; models differ a little', () => {
     const sftEnd = (model: string, sftDs: string, t: string): number =>
-      mean(
-        manifest.runs
-          .filter((r) => r.model === model && r.stages[1]!.dataset === sftDs)
-          .map((r) => val(r.id, 'sft', 1200, t, 0)),
-      );
+      mean(manifest.runs.filter((r) => r.model === model && r.stages[1]!.dataset === sftDs).map((r) => val(r.id, 'sft', 1200, t, 0)));
     const byData: number[] = [];
     const byModel: number[] = [];
     for (const t of DEMO_TOPICS) {

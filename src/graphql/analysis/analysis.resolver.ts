@@ -1,7 +1,7 @@
 import { Args, Query, Resolver } from 'type-graphql';
 import type { RunSelector } from '../../services/catalog.service';
-import { AnalysisService, type Selection } from '../../services/analysis.service';
-import type { Stance } from '../../domain';
+import { AnalysisService, type Selection, type GroupFactor } from '../../services/analysis.service';
+import { type Stance, type StageKind } from '../../domain';
 import {
   DriftArgs,
   DriftMetric,
@@ -12,8 +12,6 @@ import {
   Trajectory,
   TrajectoryArgs,
 } from './analysis.types';
-import type { GroupFactor } from '../../services/analysis.service';
-import type { StageKind } from '../../domain';
 
 export function toSelection(a: SelectionArgs): Selection {
   return {
@@ -31,7 +29,9 @@ export class AnalysisResolver {
 
   @Query(() => [Trajectory], { description: 'One trajectory per run × topic × stance' })
   trajectories(@Args(() => TrajectoryArgs) args: TrajectoryArgs): Promise<Trajectory[]> {
-    return this.analysis.trajectories({ ...toSelection(args), maxPoints: args.maxPoints, emaAlpha: args.smoothing?.alpha }) as Promise<Trajectory[]>;
+    return this.analysis.trajectories({ ...toSelection(args), maxPoints: args.maxPoints, emaAlpha: args.smoothing?.alpha }) as Promise<
+      Trajectory[]
+    >;
   }
 
   @Query(() => [DriftMetric], { description: 'Drift magnitude and time for every non-base stage of the selected runs' })
@@ -44,7 +44,9 @@ export class AnalysisResolver {
     return this.analysis.stageAttribution(toSelection(args)) as Promise<StageAttribution[]>;
   }
 
-  @Query(() => [GroupedTrajectory], { description: 'Trajectories averaged over groups of runs, per topic and stance, with across-run uncertainty' })
+  @Query(() => [GroupedTrajectory], {
+    description: 'Trajectories averaged over groups of runs, per topic and stance, with across-run uncertainty',
+  })
   groupedTrajectories(@Args(() => GroupedTrajectoryArgs) args: GroupedTrajectoryArgs): Promise<GroupedTrajectory[]> {
     return this.analysis.groupedTrajectories({
       ...toSelection(args),

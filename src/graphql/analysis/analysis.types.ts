@@ -13,7 +13,10 @@ registerEnumType(DriftEndpointEnum, {
 
 @ArgsType()
 export class SelectionArgs {
-  @Field(() => [ID], { nullable: true, description: 'Run ids (Run.id, or a manifest run key that names one run). Omitted: every run the filter matches.' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Run ids (Run.id, or a manifest run key that names one run). Omitted: every run the filter matches.',
+  })
   runIds?: string[];
 
   @Field(() => RunFilter, { nullable: true, description: 'Select runs by lab, dataset, model, algorithm, stage dataset or stage kind' })
@@ -40,7 +43,10 @@ export class SmoothingInput {
 
 @ArgsType()
 export class TrajectoryArgs extends SelectionArgs {
-  @Field(() => Int, { nullable: true, description: 'Downsample each trajectory to at most this many points, keeping each bucket’s min and max' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Downsample each trajectory to at most this many points, keeping each bucket’s min and max',
+  })
   maxPoints?: number;
 
   @Field(() => SmoothingInput, { nullable: true })

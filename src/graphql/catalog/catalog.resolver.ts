@@ -51,7 +51,10 @@ export class CatalogResolver {
     let offset = 0;
     if (after != null) {
       const decoded = decodeCursor(after);
-      if (decoded === null) throw new UserInputError('after is not a cursor from this API; pass pageInfo.endCursor of the previous page', { argumentName: 'after' });
+      if (decoded === null)
+        throw new UserInputError('after is not a cursor from this API; pass pageInfo.endCursor of the previous page', {
+          argumentName: 'after',
+        });
       offset = decoded + 1;
     }
     const { rows, total } = await this.catalog.runs((filter as RunSelector) ?? {}, offset, first);

@@ -18,4 +18,7 @@ registerEnumType(StageKindEnum, { name: 'StageKind', description: 'Kind of a pos
 export enum SmoothingMethod {
   EMA = 'ema',
 }
-registerEnumType(SmoothingMethod, { name: 'SmoothingMethod', description: 'EMA: exponential moving average over the checkpoints in training order' });
+registerEnumType(SmoothingMethod, {
+  name: 'SmoothingMethod',
+  description: 'EMA: exponential moving average over the checkpoints in training order',
+});

@@ -9,7 +9,9 @@ import { EffectDecomposition, EffectDecompositionInput, type EffectFactorEnum, t
 export class EffectsResolver {
   constructor(private readonly effects: EffectsService) {}
 
-  @Query(() => EffectDecomposition, { description: 'How much of the drift the algorithm, the data and their interaction explain (ANOVA, matching R)' })
+  @Query(() => EffectDecomposition, {
+    description: 'How much of the drift the algorithm, the data and their interaction explain (ANOVA, matching R)',
+  })
   async effectDecomposition(@Arg('input', () => EffectDecompositionInput) input: EffectDecompositionInput): Promise<EffectDecomposition> {
     const r = await this.effects.decompose({
       outcome: input.outcome as Outcome,
@@ -23,7 +25,9 @@ export class EffectsResolver {
       runIds: input.runIds ?? null,
       endpoint: input.endpoint,
       confidence: input.confidence,
-      pairwise: input.pairwise ? { factor: input.pairwise.factor as EffectFactor, within: (input.pairwise.within as EffectFactor | undefined) ?? null } : null,
+      pairwise: input.pairwise
+        ? { factor: input.pairwise.factor as EffectFactor, within: (input.pairwise.within as EffectFactor | undefined) ?? null }
+        : null,
     });
     return {
       ...r,
@@ -33,7 +37,11 @@ export class EffectsResolver {
       sumOfSquares: r.type as SumOfSquaresEnum,
       factors: r.factorNames as EffectFactorEnum[],
       terms: r.terms.map((t) => ({ ...t })),
-      cells: r.cells.map((c) => ({ count: c.count, mean: c.mean, levels: Object.entries(c.levels).map(([factor, level]) => ({ factor: factor as EffectFactorEnum, level })) })),
+      cells: r.cells.map((c) => ({
+        count: c.count,
+        mean: c.mean,
+        levels: Object.entries(c.levels).map(([factor, level]) => ({ factor: factor as EffectFactorEnum, level })),
+      })),
       marginalMeans: r.marginalMeans.map((m) => ({ ...m, factor: m.factor as EffectFactorEnum })),
       pairwise: r.pairwise
         ? { ...r.pairwise, factor: r.pairwise.factor as EffectFactorEnum, within: r.pairwise.within as EffectFactorEnum | null }

@@ -20,7 +20,8 @@ export enum EffectFactorEnum {
 }
 registerEnumType(EffectFactorEnum, {
   name: 'EffectFactor',
-  description: 'ALGORITHM / DATASET of the analysed stage; SFT_DATASET of the last sft stage; MODEL; LAB; TOPIC (one observation per run and topic)',
+  description:
+    'ALGORITHM / DATASET of the analysed stage; SFT_DATASET of the last sft stage; MODEL; LAB; TOPIC (one observation per run and topic)',
 });
 
 export enum SumOfSquaresEnum {
@@ -38,7 +39,10 @@ export class PairwiseInput {
   @Field(() => EffectFactorEnum)
   factor!: EffectFactorEnum;
 
-  @Field(() => EffectFactorEnum, { nullable: true, description: 'Compare within each level of this factor (e.g. DATASET: "does the algorithm matter when the data is held constant?")' })
+  @Field(() => EffectFactorEnum, {
+    nullable: true,
+    description: 'Compare within each level of this factor (e.g. DATASET: "does the algorithm matter when the data is held constant?")',
+  })
   within?: EffectFactorEnum;
 }
 
@@ -53,10 +57,16 @@ export class EffectDecompositionInput {
   @Field(() => StageKindEnum, { defaultValue: StageKindEnum.PREFERENCE, description: 'The run’s last stage of this kind is analysed' })
   stageKind!: StageKindEnum;
 
-  @Field(() => [String], { nullable: true, description: 'Topics averaged into each run’s outcome (each weighs the same); omitted means all' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Topics averaged into each run’s outcome (each weighs the same); omitted means all',
+  })
   topics?: string[];
 
-  @Field(() => [EffectFactorEnum], { nullable: true, description: 'Factors in model order (matters for TYPE_I); default [ALGORITHM, DATASET]' })
+  @Field(() => [EffectFactorEnum], {
+    nullable: true,
+    description: 'Factors in model order (matters for TYPE_I); default [ALGORITHM, DATASET]',
+  })
   factors?: EffectFactorEnum[];
 
   @Field(() => Boolean, { defaultValue: true, description: 'All interactions of the factors (A*B), or main effects only (A+B)' })
