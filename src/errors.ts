@@ -1,27 +1,58 @@
-import { GraphQLError } from 'graphql';
+/**
+ * Domain errors: what went wrong, in terms of the request, with no knowledge of the transport.
+ * Analytics, services, ingest and the CLI throw these; `graphql/errors.ts` maps them to GraphQL
+ * errors (`extensions.code`) and a REST layer maps them to HTTP statuses with `HTTP_STATUS`.
+ * Their messages are shown to clients verbatim, so they must say what to change and never hold
+ * SQL, stack traces or anything about data the caller may not see.
+ */
 
 /** Error codes clients can switch on; the only values `extensions.code` takes for expected failures. */
 export enum ErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
-/**
- * An error caused by what the caller asked for. Its message is shown to clients verbatim, so it
- * must say what to change, and never contain SQL or internals.
- */
-export class UserInputError extends GraphQLError {
-  constructor(message: string, extra: Record<string, unknown> = {}) {
-    super(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...extra } });
-    this.name = 'UserInputError';
+/** The HTTP status a REST endpoint answers for each code. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  [ErrorCode.BAD_USER_INPUT]: 400,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
+};
+
+/** Base of every expected failure. `field` names the argument or input field at fault, if one is. */
+export class DriftError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+    /** Extra structured detail safe to show the caller (e.g. ingest problems). */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
   }
 }
 
-/** A referenced entity (run, dataset, ...) does not exist. */
-export class NotFoundError extends GraphQLError {
-  constructor(message: string, extra: Record<string, unknown> = {}) {
-    super(message, { extensions: { code: ErrorCode.NOT_FOUND, ...extra } });
-    this.name = 'NotFoundError';
+/** An error caused by what the caller asked for; the message says what to change. */
+export class UserInputError extends DriftError {
+  constructor(message: string, field?: string, details?: Record<string, unknown>) {
+    super(ErrorCode.BAD_USER_INPUT, message, field, details);
+  }
+}
+
+/** A referenced entity (run, dataset, ...) does not exist (or is not visible to the caller). */
+export class NotFoundError extends DriftError {
+  constructor(message: string, field?: string) {
+    super(ErrorCode.NOT_FOUND, message, field);
+  }
+}
+
+/** The request clashes with the current state, e.g. the same dataset identity with other content. */
+export class ConflictError extends DriftError {
+  constructor(message: string, field?: string) {
+    super(ErrorCode.CONFLICT, message, field);
   }
 }

@@ -173,6 +173,7 @@ export function anova(input: AnovaInput): AnovaResult {
       `${type} sums of squares need observations in every combination of factor levels when interactions are included, ` +
         `but ${emptyCells.count} ${emptyCells.count === 1 ? 'cell is' : 'cells are'} empty: ${listed.join('; ')}${more}. ` +
         'Set interactions: false, or use sumOfSquares: TYPE_I (which tests only the estimable part of each interaction).',
+      undefined,
       { emptyCells: listed },
     );
   }

@@ -1,15 +1,23 @@
 /**
- * What clients see of errors: a typed extensions.code and a message that says what to change.
- * Unexpected errors are logged here with their stack and reach clients only as
+ * Maps domain errors (src/errors.ts) to GraphQL errors, and formats what clients see of errors:
+ * a typed extensions.code and a message that says what to change. Unexpected errors are logged here with their stack and reach clients only as
  * INTERNAL_SERVER_ERROR with no detail (no SQL, no stack). This function must not throw.
  */
-import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ErrorCode } from '../errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { DriftError, ErrorCode } from '../errors';
+
+/** The GraphQL error for a domain error: its code in `extensions.code`, the field as `argumentName`. */
+export function toGraphQLError(err: DriftError): GraphQLError {
+  return new GraphQLError(err.message, {
+    extensions: { code: err.code, ...(err.field ? { argumentName: err.field } : {}), ...(err.details ?? {}) },
+  });
+}
 
 const CLIENT_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT,
   ErrorCode.NOT_FOUND,
+  ErrorCode.CONFLICT,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -37,6 +45,11 @@ function describeValidation(errors: ValidationErrorLike[], prefix = ''): string[
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   try {
+    const original = unwrapResolverError(error);
+    if (original instanceof DriftError) {
+      const mapped = toGraphQLError(original);
+      return { message: mapped.message, locations: formatted.locations, path: formatted.path, extensions: mapped.extensions };
+    }
     const code = String(formatted.extensions?.code ?? '');
     const validation = formatted.extensions?.validationErrors as ValidationErrorLike[] | undefined;
     if (validation) {
@@ -51,7 +64,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    console.error('[driftql] internal error', unwrapResolverError(error));
+    console.error('[driftql] internal error', original);
     return {
       message: 'internal error while running this query; the server log has the details',
       locations: formatted.locations,

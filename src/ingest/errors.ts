@@ -1,3 +1,5 @@
+import { ConflictError, UserInputError } from '../errors';
+
 /** One thing wrong with a bundle, located as precisely as we can: file, line or row, field. */
 export interface Problem {
   file: string;
@@ -18,7 +20,7 @@ export function formatProblem(p: Problem): string {
 }
 
 /** A bundle refused whole. Nothing was written. */
-export class BundleError extends Error {
+export class BundleError extends UserInputError {
   constructor(
     readonly problems: Problem[],
     readonly totalProblems = problems.length,
@@ -27,12 +29,10 @@ export class BundleError extends Error {
     const more = totalProblems > shown.length ? [`  ... and ${totalProblems - shown.length} more`] : [];
     super(
       `bundle refused (${totalProblems} problem${totalProblems === 1 ? '' : 's'}); nothing was written:\n${[...shown, ...more].join('\n')}`,
+      undefined,
+      { problems, totalProblems },
     );
-    this.name = 'BundleError';
   }
 }
 
-/** The same content (lab, dataset, version) with different data is already loaded. */
-export class ConflictError extends Error {
-  override name = 'ConflictError';
-}
+export { ConflictError };

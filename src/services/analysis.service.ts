@@ -83,7 +83,7 @@ export const LIMITS = {
 /** An empty list would select nothing; omitting the argument is how to ask for everything. */
 export function checkNotEmpty(list: readonly unknown[] | null | undefined, name: string): void {
   if (list && list.length === 0) {
-    throw new UserInputError(`${name} is an empty list, which selects nothing; leave ${name} out to mean all`, { argumentName: name });
+    throw new UserInputError(`${name} is an empty list, which selects nothing; leave ${name} out to mean all`, name);
   }
 }
 
@@ -91,9 +91,7 @@ export function checkConfidence(confidence: number | null | undefined): number {
   const c = confidence ?? DEFAULT_CONFIDENCE;
   // (1 + γ)/2 must stay below 1 in floating point, or the t quantile is infinite.
   if (!(c > 0 && c < 1 && (1 + c) / 2 < 1)) {
-    throw new UserInputError(`confidence must lie strictly between 0 and 1, got ${c}; use e.g. 0.95 for 95% intervals`, {
-      argumentName: 'confidence',
-    });
+    throw new UserInputError(`confidence must lie strictly between 0 and 1, got ${c}; use e.g. 0.95 for 95% intervals`, 'confidence');
   }
   return c;
 }
@@ -109,9 +107,7 @@ export class AnalysisService {
   async selectRuns(sel: Selection, maxRuns: number): Promise<number[]> {
     checkNotEmpty(sel.runIds, 'runIds');
     if (sel.runIds && sel.runIds.length > LIMITS.runIdsPerQuery) {
-      throw new UserInputError(`runIds takes at most ${LIMITS.runIdsPerQuery} ids; use runFilter to select more runs`, {
-        argumentName: 'runIds',
-      });
+      throw new UserInputError(`runIds takes at most ${LIMITS.runIdsPerQuery} ids; use runFilter to select more runs`, 'runIds');
     }
     let ids: number[];
     if (sel.runIds) {
@@ -126,7 +122,7 @@ export class AnalysisService {
     if (ids.length > maxRuns) {
       throw new UserInputError(
         `this query selects ${ids.length} runs; it takes at most ${maxRuns}. Narrow the selection with runFilter or runIds`,
-        { argumentName: sel.runIds ? 'runIds' : 'runFilter' },
+        sel.runIds ? 'runIds' : 'runFilter',
       );
     }
     return ids;
@@ -134,15 +130,14 @@ export class AnalysisService {
 
   private async topicsOf(sel: Selection): Promise<string[] | null> {
     if (!sel.topics) return null;
-    if (sel.topics.length > LIMITS.topics)
-      throw new UserInputError(`topics takes at most ${LIMITS.topics} names`, { argumentName: 'topics' });
+    if (sel.topics.length > LIMITS.topics) throw new UserInputError(`topics takes at most ${LIMITS.topics} names`, 'topics');
     const known = new Set(await this.catalog.topicNames());
     const unknown = sel.topics.filter((t) => !known.has(t));
     if (unknown.length) {
       const list = [...known].sort();
       throw new UserInputError(
         `unknown topic${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}; known topics: ${list.slice(0, 30).join(', ')}${list.length > 30 ? ', ...' : ''}`,
-        { argumentName: 'topics' },
+        'topics',
       );
     }
     return [...new Set(sel.topics)];
@@ -178,10 +173,10 @@ export class AnalysisService {
 
   private async computeTrajectories(req: TrajectoryRequest): Promise<TrajectoryResult[]> {
     if (req.maxPoints != null && !(Number.isInteger(req.maxPoints) && req.maxPoints >= 2)) {
-      throw new UserInputError(`maxPoints must be an integer of at least 2, got ${req.maxPoints}`, { argumentName: 'maxPoints' });
+      throw new UserInputError(`maxPoints must be an integer of at least 2, got ${req.maxPoints}`, 'maxPoints');
     }
     if (req.emaAlpha != null && !(req.emaAlpha > 0 && req.emaAlpha <= 1)) {
-      throw new UserInputError(`smoothing.alpha must lie in (0, 1] (1 = no smoothing), got ${req.emaAlpha}`, { argumentName: 'smoothing' });
+      throw new UserInputError(`smoothing.alpha must lie in (0, 1] (1 = no smoothing), got ${req.emaAlpha}`, 'smoothing');
     }
     const { data, stances, confidence } = await this.load(req, LIMITS.trajectoryRuns);
     const out: TrajectoryResult[] = [];
@@ -275,9 +270,7 @@ export class AnalysisService {
   private async computeGroupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
     const gridPoints = req.gridPoints ?? 50;
     if (!(Number.isInteger(gridPoints) && gridPoints >= 2 && gridPoints <= LIMITS.gridPoints)) {
-      throw new UserInputError(`gridPoints must be an integer from 2 to ${LIMITS.gridPoints}, got ${gridPoints}`, {
-        argumentName: 'gridPoints',
-      });
+      throw new UserInputError(`gridPoints must be an integer from 2 to ${LIMITS.gridPoints}, got ${gridPoints}`, 'gridPoints');
     }
     const factors = [...new Set(req.groupBy)];
     const kind = req.stageKind ?? 'preference';

@@ -188,9 +188,7 @@ export class CatalogService {
   private async select(sel: RunSelector): Promise<RunRow[]> {
     for (const [field, values] of Object.entries(sel)) {
       if (Array.isArray(values) && values.length === 0) {
-        throw new UserInputError(`filter field ${field} is an empty list, which matches no run; leave it out to mean any ${field}`, {
-          argumentName: field,
-        });
+        throw new UserInputError(`filter field ${field} is an empty list, which matches no run; leave it out to mean any ${field}`, field);
       }
     }
     const snap = await this.load();
@@ -231,16 +229,12 @@ export class CatalogService {
       else if (ids.length > 1) {
         throw new UserInputError(
           `run key "${ref}" is ambiguous: it names runs ${ids.join(', ')} in different datasets; pass one of those ids`,
-          {
-            argumentName: 'runIds',
-          },
+          'runIds',
         );
       } else out.push(ids[0]!);
     }
     if (missing.length) {
-      throw new NotFoundError(`no run with id ${missing.map((m) => `"${m}"`).join(', ')}; list runs with the runs query`, {
-        runIds: missing,
-      });
+      throw new NotFoundError(`no run with id ${missing.map((m) => `"${m}"`).join(', ')}; list runs with the runs query`, 'runIds');
     }
     return [...new Set(out)];
   }

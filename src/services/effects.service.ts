@@ -78,14 +78,13 @@ export class EffectsService {
     checkNotEmpty(req.factors, 'factors');
     const factors = req.factors ?? DEFAULT_FACTORS;
     const dup = factors.find((f, i) => factors.indexOf(f) !== i);
-    if (dup) throw new UserInputError(`factor ${dup} is listed twice; list each factor once`, { argumentName: 'factors' });
+    if (dup) throw new UserInputError(`factor ${dup} is listed twice; list each factor once`, 'factors');
     const byTopic = factors.includes('TOPIC');
     const { data } = await this.analysis.loadSelection(
       { runIds: req.runIds, runFilter: req.runFilter, topics: req.topics, confidence },
       LIMITS.analyticRuns,
     );
-    if (!data.length)
-      throw new UserInputError('no runs match the selection; widen runFilter or check runIds', { argumentName: 'input.runFilter' });
+    if (!data.length) throw new UserInputError('no runs match the selection; widen runFilter or check runIds', 'input.runFilter');
 
     const observations: Observation[] = [];
     const excludedRuns: EffectResult['excludedRuns'] = [];
@@ -129,7 +128,7 @@ export class EffectsService {
     if (!observations.length) {
       throw new UserInputError(
         `none of the ${data.length} selected runs has an evaluated ${kind} stage; choose another stageKind or other runs`,
-        { argumentName: 'input.stageKind' },
+        'input.stageKind',
       );
     }
 
@@ -146,12 +145,12 @@ export class EffectsService {
       const { factor, within } = req.pairwise;
       for (const f of [factor, within].filter((x): x is EffectFactor => !!x)) {
         if (!factors.includes(f))
-          throw new UserInputError(`pairwise uses ${f}, which is not among the factors (${factors.join(', ')}); add it to factors`, {
-            argumentName: 'input.pairwise',
-          });
+          throw new UserInputError(
+            `pairwise uses ${f}, which is not among the factors (${factors.join(', ')}); add it to factors`,
+            'input.pairwise',
+          );
       }
-      if (within === factor)
-        throw new UserInputError('pairwise.within must differ from pairwise.factor', { argumentName: 'input.pairwise' });
+      if (within === factor) throw new UserInputError('pairwise.within must differ from pairwise.factor', 'input.pairwise');
       pairwise = pairwiseWelch({
         y: observations.map((o) => o.y),
         factor: { name: factor, values: factorValues(factor) },

@@ -468,9 +468,9 @@ describe('anova with an empty cell', () => {
     try {
       run();
     } catch (e) {
-      expect((e as UserInputError).extensions).toMatchObject({
+      expect(e as UserInputError).toMatchObject({
         code: 'BAD_USER_INPUT',
-        emptyCells: ['ALGORITHM=ppo × DATASET=synth-support'],
+        details: { emptyCells: ['ALGORITHM=ppo × DATASET=synth-support'] },
       });
     }
   });

@@ -52,9 +52,7 @@ export class CatalogResolver {
     if (after != null) {
       const decoded = decodeCursor(after);
       if (decoded === null)
-        throw new UserInputError('after is not a cursor from this API; pass pageInfo.endCursor of the previous page', {
-          argumentName: 'after',
-        });
+        throw new UserInputError('after is not a cursor from this API; pass pageInfo.endCursor of the previous page', 'after');
       offset = decoded + 1;
     }
     const { rows, total } = await this.catalog.runs((filter as RunSelector) ?? {}, offset, first);
