@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { eq, and } from 'drizzle-orm';
-import { queryOn, type DriftDb } from '../db/client';
+import { DriftDb, queryOn } from '../db/client';
+import { migrate } from '../db/migrate';
 import { datasets, labs, runs, stages } from '../db/schema';
 import { sqlString } from '../db/sql';
 import { bumpDataVersion } from '../db/version';
@@ -22,11 +23,16 @@ import { MANIFEST_STAGES, STANCE_MAP, TYPED, validate } from './validate';
 export interface IngestOptions {
   /** Replace an already-loaded dataset with the same lab, name and version but other content. */
   replace?: boolean;
+  /**
+   * Run every check a real ingest runs (duplicates included), then roll back: nothing is
+   * written and the result's status is 'validated'.
+   */
+  dryRun?: boolean;
   progress?: (message: string) => void;
 }
 
 export interface IngestResult {
-  status: 'ingested' | 'replaced' | 'unchanged';
+  status: 'ingested' | 'replaced' | 'unchanged' | 'validated';
   lab: string;
   dataset: string;
   version: string;
@@ -102,6 +108,28 @@ async function planIds(conn: DuckDBConnection, manifest: Manifest): Promise<IdPl
 
 class DuplicateRows extends Error {}
 
+/** In-memory databases are one per process (DriftDb.open), so validations take turns. */
+let validating: Promise<unknown> = Promise.resolve();
+
+/**
+ * Checks a bundle without any database of the caller's: a dry run of ingest into a fresh
+ * in-memory database. Returns the counts a real ingest would report (status 'validated') or
+ * throws the same BundleError a real ingest would.
+ */
+export function validateBundle(dir: string, opts: Omit<IngestOptions, 'dryRun' | 'replace'> = {}): Promise<IngestResult> {
+  const run = validating.then(async () => {
+    const db = await DriftDb.open(':memory:', { readConnections: 1 });
+    try {
+      await migrate(db);
+      return await ingestBundle(db, dir, { ...opts, dryRun: true });
+    } finally {
+      await db.close();
+    }
+  });
+  validating = run.catch(() => undefined);
+  return run;
+}
+
 export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions = {}): Promise<IngestResult> {
   const started = Date.now();
   const progress = opts.progress ?? (() => undefined);
@@ -170,13 +198,18 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
       try {
         const hash = await hashing;
         const result = await write(db, conn, manifest, hash, rows, plan, source, existing?.id, progress);
-        await conn.run('COMMIT');
-        db.noteChange();
+        if (opts.dryRun) {
+          await conn.run('ROLLBACK');
+          progress('every check passed; dry run, nothing was written');
+        } else {
+          await conn.run('COMMIT');
+          db.noteChange();
+        }
         return {
           ...base,
           ...result,
           contentHash: hash,
-          status: existing ? 'replaced' : 'ingested',
+          status: opts.dryRun ? 'validated' : existing ? 'replaced' : 'ingested',
           seconds: (Date.now() - started) / 1000,
         } as IngestResult;
       } catch (err) {
