@@ -9,7 +9,7 @@ export interface StageDrift {
   kind: StageKind;
   /** The magnitude the endpoint option asks for: `magnitudeLast` or `magnitudeExtremum`. */
   magnitude: number;
-  /** M = v(last point) − v(first point). */
+  /** M = v(last point) − v(first point); 0 when within ε of 0. */
   magnitudeLast: number;
   /** v(e') − v(first), e' = the point farthest from v(first) (earliest on ties). */
   magnitudeExtremum: number;
@@ -24,7 +24,33 @@ export interface StageDrift {
 }
 
 /**
- * Drift metrics of one stage path (DESIGN §3 items 5-6).
+ * Two values that differ by at most this much are equal (DESIGN §3 "Numerical ties"): values
+ * that are equal in exact arithmetic can differ in the last bit once computed in floating point.
+ */
+export const TIE_EPSILON = 1e-12;
+
+/** a − b, with differences within {@link TIE_EPSILON} counted as exactly 0. */
+export function tieAwareDifference(a: number, b: number): number {
+  const d = a - b;
+  return Math.abs(d) <= TIE_EPSILON ? 0 : d;
+}
+
+/** x / denominator, or null when the denominator is within {@link TIE_EPSILON} of 0 (item 7). */
+export function shareOf(x: number, denominator: number): number | null {
+  return denominator <= TIE_EPSILON ? null : x / denominator;
+}
+
+/** The earliest point whose score is within ε of the largest score (scores in path order). */
+function earliestNearMax(points: readonly PathPoint[], score: (p: PathPoint) => number): PathPoint {
+  let best = -Infinity;
+  for (const p of points) best = Math.max(best, score(p));
+  const found = points.find((p) => score(p) >= best - TIE_EPSILON);
+  // Unreachable for a non-empty path with finite values; NaN values fall back to the first point.
+  return found ?? points[0]!;
+}
+
+/**
+ * Drift metrics of one stage path (DESIGN §3 items 5-6, with the "Numerical ties" rules).
  *
  * What the conformance fixture (expected/metrics.json) pins down beyond the text of DESIGN:
  * - `extremumValue`/`extremumStep` describe e of item 6 (the point with the largest v when
@@ -36,10 +62,10 @@ export interface StageDrift {
  *   matches the LAST sign in all 432 rows. Using the EXTREMUM sign would change 15 of them.
  *   The endpoint option therefore only picks which magnitude lands in `magnitude`.
  *
- * Comparisons follow the definitions literally, in path order: "earliest on ties" means the
- * first point in the path (so the start point beats an own step-0 checkpoint), and the
- * plateau test is `Math.abs(v - vE) <= hE` exactly as written. A rearranged form such as
- * `v >= vE - hE` rounds differently and can disagree at the boundary. η = 0 when T_k = 0.
+ * Ties: a magnitude within ε = 1e-12 of 0 is 0 (so its sign is ≥ 0); e is the earliest point
+ * within ε of the maximum (minimum when M < 0), e' the earliest whose distance from the first
+ * point is within ε of the largest distance; a point is on e's plateau when |v − v_e| ≤ h_e + ε.
+ * "Earliest" is path order, so the start point beats an own step-0 checkpoint. η = 0 when T_k = 0.
  */
 export function stageDrift(path: StagePath, endpoint: DriftEndpoint = 'LAST'): StageDrift {
   const points = path.points;
@@ -47,26 +73,14 @@ export function stageDrift(path: StagePath, endpoint: DriftEndpoint = 'LAST'): S
   const last = points[points.length - 1];
   if (first === undefined || last === undefined) throw new Error(`stage "${path.stage}" has an empty path`);
 
-  const magnitudeLast = last.value - first.value;
+  const magnitudeLast = tieAwareDifference(last.value, first.value);
+  const farthest = earliestNearMax(points, (p) => Math.abs(p.value - first.value));
+  const magnitudeExtremum = tieAwareDifference(farthest.value, first.value);
 
-  let farthest: PathPoint = first;
-  let farthestDistance = 0;
-  for (const p of points) {
-    const d = Math.abs(p.value - first.value);
-    if (d > farthestDistance) {
-      farthest = p;
-      farthestDistance = d;
-    }
-  }
-  const magnitudeExtremum = farthest.value - first.value;
-
-  let e: PathPoint = first;
-  for (const p of points) {
-    if (magnitudeLast >= 0 ? p.value > e.value : p.value < e.value) e = p;
-  }
+  const e = earliestNearMax(points, magnitudeLast >= 0 ? (p) => p.value : (p) => -p.value);
   let tStar = Number.POSITIVE_INFINITY;
   for (const p of points) {
-    if (Math.abs(p.value - e.value) <= e.half && p.step < tStar) tStar = p.step;
+    if (Math.abs(p.value - e.value) <= e.half + TIE_EPSILON && p.step < tStar) tStar = p.step;
   }
   // e always qualifies itself (h ≥ 0), so tStar is finite unless h is NaN, which we let surface.
   const driftTime = path.T === 0 ? 0 : tStar / path.T;
@@ -95,11 +109,11 @@ export interface StageAttribution {
   kind: StageKind;
   /** Δ_k = M_k (the LAST magnitude). */
   delta: number;
-  /** |Δ_k| / Σ_j |Δ_j|; null when no stage moved net. */
+  /** |Δ_k| / Σ_j |Δ_j|; null when no stage moved net (Σ ≤ ε). */
   netShare: number | null;
   /** Σ |v_{i+1} − v_i| over consecutive points of the stage path (start point included). */
   pathLength: number;
-  /** pathLength_k / Σ_j pathLength_j; null when the value never moved. */
+  /** pathLength_k / Σ_j pathLength_j; null when the value never moved (Σ ≤ ε). */
   pathShare: number | null;
 }
 
@@ -126,7 +140,7 @@ export function stageAttribution(paths: readonly StagePath[]): Attribution {
     for (let i = 1; i < path.points.length; i++) {
       pathLength += Math.abs(path.points[i]!.value - path.points[i - 1]!.value);
     }
-    const delta = last.value - first.value;
+    const delta = tieAwareDifference(last.value, first.value);
     rows.push({ stage: path.stage, kind: path.kind, delta, netShare: null, pathLength, pathShare: null });
   }
 
@@ -139,8 +153,8 @@ export function stageAttribution(paths: readonly StagePath[]): Attribution {
     lengthSum += r.pathLength;
   }
   for (const r of rows) {
-    r.netShare = absSum === 0 ? null : Math.abs(r.delta) / absSum;
-    r.pathShare = lengthSum === 0 ? null : r.pathLength / lengthSum;
+    r.netShare = shareOf(Math.abs(r.delta), absSum);
+    r.pathShare = shareOf(r.pathLength, lengthSum);
   }
   return { totalDelta, stages: rows };
 }

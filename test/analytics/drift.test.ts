@@ -202,9 +202,9 @@ describe('stageDrift', () => {
     ).toBe(0);
   });
 
-  it('tests |v − v_e| ≤ h_e exactly as written, in floating point', () => {
-    // |0.03 − 0.04| = 0.010000000000000002 > 0.01, although 0.03 ≥ 0.04 − 0.01 = 0.03:
-    // only e qualifies → t* = 100 → η = 1.
+  it('tests the plateau as |v − v_e| ≤ h_e + ε, so last-bit noise cannot move t*', () => {
+    // |0.03 − 0.04| = 0.010000000000000002 in floating point, 2e-18 above h_e = 0.01: within ε,
+    // so step 50 qualifies → t* = 50 → η = 0.5.
     expect(
       stageDrift(
         path(100, [
@@ -213,17 +213,17 @@ describe('stageDrift', () => {
           [100, 0.04, 0.01],
         ]),
       ).driftTime,
-    ).toBe(1);
-    // |0.01 − 0.04| = 0.03 ≤ 0.03, although 0.01 < 0.04 − 0.03 = 0.010000000000000002:
-    // the start point qualifies → η = 0.
+    ).toBe(0.5);
+    // 0.02 is 0.01 beyond the plateau (far more than ε): only step 50 and e qualify.
     expect(
       stageDrift(
         path(100, [
-          [0, 0.01, 0],
-          [100, 0.04, 0.03],
+          [0, 0.02, 0],
+          [50, 0.0399, 0],
+          [100, 0.04, 0.001],
         ]),
       ).driftTime,
-    ).toBe(0);
+    ).toBe(0.5);
   });
 
   it('EXTREMUM changes the magnitude only; drift time and e follow the LAST magnitude', () => {
@@ -252,6 +252,113 @@ describe('stageDrift', () => {
       ]),
     );
     expect(rows.map((r) => [r.stage, r.kind, r.magnitude])).toEqual([['merge', 'other', -0.25]]);
+  });
+});
+
+describe('numerical ties (DESIGN §3): values within ε = 1e-12 are equal', () => {
+  // 0.1 + 0.2 = 0.30000000000000004: equal to 0.3 in exact arithmetic, 5.6e-17 apart in floating point.
+  const noisy = 0.1 + 0.2;
+
+  it('a stage that ends where it started has M = 0, and e is then the maximum', () => {
+    // The preference stage starts at 0.3 (the SFT end), dips to 0.25 and ends at 0.1 + 0.2.
+    // Taken literally M = −5.6e-17 < 0 would make e the minimum 0.25; with ties M = 0 ≥ 0,
+    // so e is the earliest point within ε of the maximum: the start point.
+    const d = stageDrift(
+      path(200, [
+        [0, 0.3, 0],
+        [100, 0.25, 0],
+        [200, noisy, 0],
+      ]),
+    );
+    expect(d.magnitudeLast).toBe(0);
+    expect(d.magnitude).toBe(0);
+    expect(d.extremumValue).toBe(0.3);
+    expect(d.extremumStep).toBe(0);
+    // Step 200 lies within h_e + ε = ε of v_e, but step 0 is smaller.
+    expect(d.driftTime).toBe(0);
+  });
+
+  it('the hard-label case: 26/36 reached by two summation orders', () => {
+    // Six prompts with hard labels, 26 of 36 answers in support, summed in two orders.
+    const promptMeans = [5 / 6, 4 / 6, 6 / 6, 3 / 6, 5 / 6, 3 / 6];
+    const forward = promptMeans.reduce((a, b) => a + b, 0) / 6;
+    const backward = [...promptMeans].reverse().reduce((a, b) => a + b, 0) / 6;
+    // The SFT stage ended 1.1e-16 above where the preference stage ends: M = −1.1e-16 taken
+    // literally, which would make e the stage minimum 0.5.
+    const sftEnd = Math.max(forward, backward);
+    const poEnd = Math.min(forward, backward);
+    expect(sftEnd - poEnd).toBeGreaterThan(0);
+    const d = stageDrift(
+      path(100, [
+        [0, sftEnd, 0.05],
+        [50, 0.5, 0.05],
+        [100, poEnd, 0.05],
+      ]),
+    );
+    expect(Math.abs(poEnd - 26 / 36)).toBeLessThan(1e-15);
+    expect(d.magnitude).toBe(0);
+    expect(d.extremumValue).toBe(sftEnd);
+    expect(d.extremumStep).toBe(0);
+  });
+
+  it('e is the earliest point within ε of the maximum, not the last-bit largest', () => {
+    // 0.7 at step 10 and 0.7 + 1e-15 at step 30 are tied; the earlier one is e.
+    const d = stageDrift(
+      path(40, [
+        [0, 0.5, 0],
+        [10, 0.7, 0],
+        [20, 0.6, 0],
+        [30, 0.7 + 1e-15, 0],
+        [40, 0.65, 0],
+      ]),
+    );
+    expect(d.extremumStep).toBe(10);
+    expect(d.extremumValue).toBe(0.7);
+    expect(d.driftTime).toBe(10 / 40);
+  });
+
+  it("e' of EXTREMUM is the earliest point within ε of the largest distance", () => {
+    // |0.25 − 0.5| = 0.25 and |0.75 − 1e-15 − 0.5| = 0.25 − 1e-15 tie: the earlier (0.25) wins.
+    const d = stageDrift(
+      path(20, [
+        [0, 0.5, 0],
+        [10, 0.25, 0],
+        [20, 0.75 - 1e-15, 0],
+      ]),
+      'EXTREMUM',
+    );
+    expect(d.magnitude).toBe(-0.25);
+    // A path whose farthest point is only noise away from the first has EXTREMUM magnitude 0.
+    expect(
+      stageDrift(
+        path(20, [
+          [0, 0.3, 0],
+          [20, noisy, 0],
+        ]),
+        'EXTREMUM',
+      ).magnitude,
+    ).toBe(0);
+  });
+
+  it('shares are null when their denominator is at most ε', () => {
+    const stages = [
+      { name: 'sft', kind: 'sft' as const, totalSteps: 10 },
+      { name: 'po', kind: 'preference' as const, totalSteps: 10 },
+    ];
+    const a = stageAttribution(
+      stagePaths(stages, [
+        { stage: 'sft', step: 0, value: 0.3, half: 0, n: 3 },
+        { stage: 'sft', step: 10, value: noisy, half: 0, n: 3 },
+        { stage: 'po', step: 10, value: 0.3, half: 0, n: 3 },
+      ]),
+    );
+    expect(a.totalDelta).toBe(0);
+    expect(a.stages.map((s) => [s.delta, s.netShare, s.pathShare])).toEqual([
+      [0, null, null],
+      [0, null, null],
+    ]);
+    // Path lengths stay as measured: they are sums of distances, not tie-tested values.
+    expect(a.stages[0]!.pathLength).toBe(noisy - 0.3);
   });
 });
 
