@@ -1,5 +1,6 @@
 /**
- * The built CLI, run as a user would: `node dist/src/cli.js ingest <dir> --db <file>`.
+ * The built CLI, run as a user would: `node dist/src/cli.js ingest <dir> --db <file>`. jest's
+ * global setup (test/global-setup.js) builds dist/ when it is stale.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,20 +25,6 @@ function drift(...args: string[]): SpawnSyncReturns<string> {
 }
 
 const valid = writeBundle(path.join(root, 'valid'), smallBundle({ lab: 'lab-a', name: 'small', seed: 1 }));
-
-beforeAll(() => {
-  const started = Date.now();
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  // tsc emits even when (someone else's, in-progress) files have type errors; what matters here
-  // is that this run wrote a fresh CLI.
-  if (!fs.existsSync(CLI) || fs.statSync(CLI).mtimeMs < started - 1000) {
-    throw new Error(`build failed to produce ${CLI}:\n${build.stdout}\n${build.stderr}`);
-  }
-}, 120_000);
 
 describe('drift CLI', () => {
   it('--help lists ingest and seed', () => {
@@ -98,6 +85,7 @@ describe('drift CLI', () => {
     expect(r.stderr).toContain('field step');
     expect(fs.existsSync(target)).toBe(false);
     expect(fs.existsSync(`${target}.wal`)).toBe(false);
+    expect(fs.readdirSync(root).filter((f) => f.startsWith('never-created'))).toEqual([]); // no temporary file either
   });
 
   it('a changed bundle under the same version: non-zero exit pointing at --replace; --replace replaces', async () => {

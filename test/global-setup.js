@@ -1,0 +1,33 @@
+/**
+ * Jest global setup: the CLI tests run the compiled CLI (node dist/src/cli.js) as users do, so
+ * dist/ is built here, once per jest run and only when the sources are newer than the last build
+ * (the same check `npm start` makes). Runs that select no CLI test skip it.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { build } = require('../scripts/build');
+
+/** The test files that run the compiled CLI: test/cli/*.test.ts and test/ingest/cli.test.ts. */
+function cliTestFiles() {
+  const dir = path.join(__dirname, 'cli');
+  const own = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')) : [];
+  return [...own.map((f) => path.join(dir, f)), path.join(__dirname, 'ingest', 'cli.test.ts')];
+}
+
+function selectsCliTests(globalConfig) {
+  const patterns = globalConfig.testPathPatterns;
+  if (!patterns || !patterns.isSet()) return true;
+  try {
+    const executor = patterns.toExecutor({ rootDir: globalConfig.rootDir });
+    return cliTestFiles().some((file) => executor.isMatch(file));
+  } catch {
+    return true;
+  }
+}
+
+module.exports = async function globalSetup(globalConfig) {
+  if (!selectsCliTests(globalConfig)) return;
+  // Type errors elsewhere in the tree are `npm run check:types`'s to report; tsc still emits.
+  const { built } = build({ allowTypeErrors: true, log: (m) => process.stderr.write(`\n${m}`) });
+  if (built) process.stderr.write('\n');
+};
