@@ -1,96 +1,80 @@
 #!/usr/bin/env node
-/** `npm run drift -- <command>`: ingest bundles, load the demo seed, migrate. */
+/**
+ * The `driftql` command: ingest and validate bundles, list datasets, load the demo seed, migrate.
+ * Installed as the package's bin (`npx driftql ...`, or `npm run drift -- ...`).
+ *
+ * Only commander and Node built-ins load up front, so `--help` and `--version` answer at once;
+ * each command loads DuckDB and the rest when it runs (./cli/commands).
+ */
 import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, loadDotEnv } from './config';
-import { DriftDb } from './db/client';
-import { migrate } from './db/migrate';
-import { BundleError, ConflictError } from './ingest/errors';
-import { ingestBundle, type IngestResult } from './ingest/ingest';
-import { readManifest } from './ingest/manifest';
-import { loadDemo } from './seed';
+import { ROOT } from './paths';
 
-function describe(r: IngestResult): string {
-  const what = `${r.lab}/${r.dataset} v${r.version}`;
-  if (r.status === 'unchanged') {
-    return `unchanged: ${what} is already loaded with identical content (sha256 ${r.contentHash.slice(0, 12)}); nothing written`;
-  }
-  const n = (x: number) => x.toLocaleString('en-US');
-  return (
-    `${r.status}: ${what}: ${n(r.runs)} runs, ${n(r.topics)} topics, ${n(r.prompts)} prompts, ` +
-    `${n(r.observations)} observations from ${r.files} file${r.files === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s`
-  );
-}
+// Every running DuckDB query holds a libuv worker thread, and libuv sizes its pool once, on first
+// use: set the size before anything can use the pool. ./.env may set it too, so read that first.
+if (fs.existsSync('.env')) process.loadEnvFile('.env');
+process.env.UV_THREADPOOL_SIZE ||= '8';
 
-async function withDb<T>(dbFile: string | undefined, fn: (db: DriftDb) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const db = await DriftDb.open(dbFile ?? config.dbPath, { readConnections: 1, memoryLimit: config.DRIFT_MEMORY_LIMIT });
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const commands = () => import('./cli/commands');
 
-loadDotEnv();
+const progressTo = (quiet: boolean | undefined) => (quiet ? undefined : (msg: string) => process.stderr.write(`  ${msg}\n`));
 
-const progress = (msg: string) => process.stderr.write(`  ${msg}\n`);
+const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const DB_OPTION = ['--db <file>', 'DuckDB file (default: $DRIFT_DB or ./data/drift.duckdb)'] as const;
 
 const program = new Command()
-  .name('drift')
-  .description('driftql command line: load drift-trace/v1 bundles into the DuckDB file the server reads')
-  .showHelpAfterError();
+  .name('driftql')
+  .description('driftql command line: check and load drift-trace/v1 bundles into the DuckDB file the server reads')
+  .version(version, '-V, --version', 'print the driftql version')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  driftql validate path/to/bundle           check a bundle; writes nothing
+  driftql ingest path/to/bundle             validate and load it, all or nothing
+  driftql datasets list --db data/drift.duckdb
+
+A database file has one writer: stop the server before ingesting into its file.`,
+  );
 
 program
   .command('ingest')
   .description('validate a drift-trace/v1 bundle and load it, all or nothing')
   .argument('<bundle-dir>', 'folder holding manifest.json and the observation files')
-  .option('--db <file>', 'DuckDB file (default: $DRIFT_DB or ./data/drift.duckdb)')
+  .option(...DB_OPTION)
   .option('--replace', 'replace a loaded dataset with the same lab, name and version but different content')
   .option('--quiet', 'no progress output')
-  .action(async (dir: string, opts: { db?: string; replace?: boolean; quiet?: boolean }) => {
-    readManifest(dir); // refuse a bad manifest before creating or opening any database file
-    const file = path.resolve(opts.db ?? loadConfig().dbPath);
-    const existed = fs.existsSync(file);
-    try {
-      const result = await withDb(file, (db) =>
-        ingestBundle(db, dir, { replace: opts.replace, progress: opts.quiet ? undefined : progress }),
-      );
-      console.log(describe(result));
-    } catch (err) {
-      // A refused bundle leaves no trace, not even the empty database file it would have gone into.
-      if (!existed) for (const f of [file, `${file}.wal`]) fs.rmSync(f, { force: true });
-      throw err;
-    }
-  });
+  .action(async (dir: string, opts: { db?: string; replace?: boolean; quiet?: boolean }) =>
+    (await commands()).ingest(dir, opts, progressTo(opts.quiet)),
+  );
+
+program
+  .command('datasets')
+  .description('datasets in a database file')
+  .command('list')
+  .description('list the loaded datasets (opens the file read-only)')
+  .option(...DB_OPTION)
+  .option('--json', 'print JSON instead of a table')
+  .action(async (opts: { db?: string; json?: boolean }) => (await commands()).datasetsList(opts));
 
 program
   .command('seed')
   .description('generate the deterministic demo bundle and load it')
-  .option('--db <file>', 'DuckDB file (default: $DRIFT_DB or ./data/drift.duckdb)')
+  .option(...DB_OPTION)
   .option('--out <dir>', 'also keep the generated bundle in this folder')
-  .action(async (opts: { db?: string; out?: string }) => {
-    const result = await withDb(opts.db, (db) => loadDemo(db, { keepIn: opts.out, progress }));
-    console.log(describe(result));
-  });
+  .option('--quiet', 'no progress output')
+  .action(async (opts: { db?: string; out?: string; quiet?: boolean }) => (await commands()).seed(opts, progressTo(opts.quiet)));
 
 program
   .command('migrate')
   .description('apply pending migrations (the server and ingest also do this on start)')
-  .option('--db <file>', 'DuckDB file (default: $DRIFT_DB or ./data/drift.duckdb)')
-  .action(async (opts: { db?: string }) => {
-    const report = await withDb(opts.db, (db) => migrate(db));
-    console.log(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already applied`);
-  });
+  .option(...DB_OPTION)
+  .action(async (opts: { db?: string }) => (await commands()).migrateCommand(opts));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof BundleError || err instanceof ConflictError) {
-    console.error(`error: ${err.message}`);
-  } else {
-    console.error(`error: ${(err as Error).message ?? String(err)}`);
-    if (process.env.DEBUG) console.error((err as Error).stack);
-  }
+  console.error(`error: ${(err as Error)?.message ?? String(err)}`);
+  if (process.env.DEBUG) console.error((err as Error)?.stack);
   process.exitCode = 1;
 });

@@ -18,6 +18,11 @@ export interface OpenOptions {
   memoryLimit?: string;
   /** DuckDB threads per query. */
   threads?: number;
+  /**
+   * Open with access_mode READ_ONLY: nothing can be written, and the file must exist. DuckDB
+   * allows this only while no other process has the file open for writing.
+   */
+  readOnly?: boolean;
 }
 
 const openFiles = new Set<string>();
@@ -80,8 +85,9 @@ export class DriftDb {
   static async open(file: string, opts: OpenOptions = {}): Promise<DriftDb> {
     const resolved = file === ':memory:' ? file : path.resolve(file);
     if (openFiles.has(resolved)) throw new Error(`database ${resolved} is already open in this process`);
-    if (resolved !== ':memory:') fs.mkdirSync(path.dirname(resolved), { recursive: true });
+    if (resolved !== ':memory:' && !opts.readOnly) fs.mkdirSync(path.dirname(resolved), { recursive: true });
     const config: Record<string, string> = {};
+    if (opts.readOnly) config.access_mode = 'READ_ONLY';
     if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
     if (opts.threads) config.threads = String(opts.threads);
     let instance: DuckDBInstance;

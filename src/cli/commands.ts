@@ -1,0 +1,95 @@
+/**
+ * What the CLI commands do. src/cli.ts loads this module only once a command runs, so that
+ * `driftql --help` and `--version` never load DuckDB.
+ */
+import { CatalogService, type DatasetRow } from '../services/catalog.service';
+import { migrate } from '../db/migrate';
+import { ingestBundle, type IngestResult } from '../ingest/ingest';
+import { readManifest } from '../ingest/manifest';
+import { loadDemo } from '../seed';
+import { resolveDbFile, withReadOnlyDb, withWritableDb } from './database';
+
+type Progress = ((message: string) => void) | undefined;
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function describe(r: IngestResult): string {
+  const what = `${r.lab}/${r.dataset} v${r.version}`;
+  if (r.status === 'unchanged') {
+    return `unchanged: ${what} is already loaded with identical content (sha256 ${r.contentHash.slice(0, 12)}); nothing written`;
+  }
+  return (
+    `${r.status}: ${what}: ${n(r.runs)} runs, ${n(r.topics)} topics, ${n(r.prompts)} prompts, ` +
+    `${n(r.observations)} observations from ${r.files} file${r.files === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s`
+  );
+}
+
+export async function ingest(dir: string, opts: { db?: string; replace?: boolean }, progress: Progress): Promise<void> {
+  readManifest(dir); // refuse a bad manifest before creating or opening any database file
+  const file = resolveDbFile(opts.db);
+  const result = await withWritableDb(file, (db) => ingestBundle(db, dir, { replace: opts.replace, progress }), progress);
+  console.log(describe(result));
+}
+
+export async function seed(opts: { db?: string; out?: string }, progress: Progress): Promise<void> {
+  const file = resolveDbFile(opts.db);
+  const result = await withWritableDb(file, (db) => loadDemo(db, { keepIn: opts.out, progress }), progress);
+  console.log(describe(result));
+}
+
+export async function migrateCommand(opts: { db?: string }): Promise<void> {
+  const file = resolveDbFile(opts.db);
+  // The file is migrated as it opens; a second migrate reports what that applied.
+  const report = await withWritableDb(file, (db) => migrate(db));
+  console.log(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already applied`);
+}
+
+const COLUMNS: { title: string; value: (d: DatasetRow) => string; right?: boolean }[] = [
+  { title: 'LAB', value: (d) => d.lab },
+  { title: 'NAME', value: (d) => d.name },
+  { title: 'VERSION', value: (d) => d.version },
+  { title: 'VISIBILITY', value: (d) => d.visibility },
+  { title: 'RUNS', value: (d) => n(d.runCount), right: true },
+  { title: 'OBSERVATIONS', value: (d) => n(d.observationCount), right: true },
+  { title: 'INGESTED AT', value: (d) => d.ingestedAt.replace(/\.\d+Z$/, 'Z') },
+  { title: 'ID', value: (d) => String(d.id), right: true },
+];
+
+export function datasetTable(rows: DatasetRow[]): string {
+  const cells = [COLUMNS.map((c) => c.title), ...rows.map((d) => COLUMNS.map((c) => c.value(d)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells
+    .map((r) =>
+      r
+        .map((cell, i) => (COLUMNS[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export async function datasetsList(opts: { db?: string; json?: boolean }): Promise<void> {
+  const file = resolveDbFile(opts.db);
+  const rows = await withReadOnlyDb(file, async (db) => {
+    const [table] = await db.query(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'datasets'`);
+    if (!Number(table?.n)) throw new Error(`${file} holds no driftql catalogue (no datasets table); is it the right --db?`);
+    return new CatalogService(db).datasets();
+  });
+  if (opts.json) {
+    const out = rows.map((d) => ({
+      id: d.id,
+      lab: d.lab,
+      name: d.name,
+      version: d.version,
+      visibility: d.visibility,
+      runCount: d.runCount,
+      observationCount: d.observationCount,
+      ingestedAt: d.ingestedAt,
+    }));
+    console.log(JSON.stringify(out, null, 2));
+  } else if (rows.length === 0) {
+    console.log(`no datasets in ${file}`);
+  } else {
+    console.log(datasetTable(rows));
+  }
+}
