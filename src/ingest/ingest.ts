@@ -67,7 +67,7 @@ async function nextId(conn: DuckDBConnection, table: string): Promise<number> {
 }
 
 async function dropTemps(conn: DuckDBConnection): Promise<void> {
-  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, PROMPTS, 'ingest_labels', 'ingest_pm'])
+  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, PROMPTS, 'ingest_labels', PM, CV])
     await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
@@ -107,6 +107,19 @@ async function planIds(conn: DuckDBConnection, manifest: Manifest): Promise<IdPl
 }
 
 class DuplicateRows extends Error {}
+
+const PM = 'ingest_pm';
+const CV = 'ingest_cv';
+const STANCE_SUFFIXES = ['support', 'neutral', 'oppose'] as const;
+/**
+ * 2^100. Every value summed at ingest lies in [0, 1]; scaled by 2^100 and cast to HUGEINT it is
+ * exact for any double ≥ 2^-47 (smaller ones are rounded to a multiple of 2^-100, the same way
+ * every time), and integer addition does not depend on order. So sums are exact however DuckDB
+ * splits the work over threads and however the files are ordered, and the stored means are
+ * bit-identical between ingests. A group may hold up to 2^27 values before HUGEINT overflows.
+ */
+const EXACT = '1.2676506002282294e30';
+const exact = (x: string) => `CAST((${x}) * ${EXACT} AS HUGEINT)`;
 
 /** In-memory databases are one per process (DriftDb.open), so validations take turns. */
 let validating: Promise<unknown> = Promise.resolve();
@@ -306,38 +319,61 @@ async function write(
   );
   progress('aggregating prompt means and checkpoint values');
   const range = `run_id BETWEEN ${firstRun} AND ${lastRun}`;
-  // Duplicate (run, stage, step, topic, prompt, generation) rows show up here as fewer distinct
-  // generations than rows. count(DISTINCT) costs more than the rest of the aggregation, so
-  // generations below 64 are counted through a bitmask; only larger ones need the exact query.
+  // Sums are exact (see EXACT), so the stored values cannot depend on thread count or file
+  // order. Duplicate (run, stage, step, topic, prompt, generation) rows show up here as fewer
+  // distinct generations than rows. count(DISTINCT) costs more than the rest of the
+  // aggregation, so generations below 64 are counted through a bitmask; only larger ones need
+  // the exact query.
   await conn.run(
-    `CREATE OR REPLACE TEMP TABLE ingest_pm AS
-     SELECT run_id, stage_id, step, topic_id, prompt_id, count(*) AS generations,
+    `CREATE OR REPLACE TEMP TABLE ${PM} AS
+     SELECT *, ${STANCE_SUFFIXES.map((s) => `CAST(s_${s} AS DOUBLE) / ${EXACT} / generations AS m_${s}`).join(', ')}
+     FROM (SELECT run_id, stage_id, step, topic_id, prompt_id, count(*) AS generations,
        CASE WHEN max(generation) < 64 THEN bit_count(bit_or(CAST(1 AS UBIGINT) << CAST(generation AS UBIGINT))) END AS distinct_generations,
-       avg(p_support) AS m_support, avg(p_neutral) AS m_neutral, avg(p_oppose) AS m_oppose
-     FROM observations WHERE ${range} GROUP BY ALL`,
+       ${STANCE_SUFFIXES.map((s) => `sum(${exact(`p_${s}`)}) AS s_${s}`).join(', ')}
+     FROM observations WHERE ${range} GROUP BY ALL)`,
   );
   const [dup] = await queryOn(
     conn,
-    `SELECT count(*) FILTER (WHERE generations <> distinct_generations) AS n, count(*) FILTER (WHERE distinct_generations IS NULL) AS unknown FROM ingest_pm`,
+    `SELECT count(*) FILTER (WHERE generations <> distinct_generations) AS n, count(*) FILTER (WHERE distinct_generations IS NULL) AS unknown FROM ${PM}`,
   );
   let duplicates = Number(dup?.n ?? 0);
   if (!duplicates && Number(dup?.unknown ?? 0) > 0) {
-    const [exact] = await queryOn(
+    const [exactDup] = await queryOn(
       conn,
       `SELECT count(*) AS n FROM (SELECT 1 FROM observations WHERE ${range} GROUP BY run_id, stage_id, step, topic_id, prompt_id, generation HAVING count(*) > 1)`,
     );
-    duplicates = Number(exact?.n ?? 0);
+    duplicates = Number(exactDup?.n ?? 0);
   }
   if (duplicates > 0) throw new DuplicateRows();
   await conn.run(
     `INSERT INTO prompt_means SELECT run_id, stage_id, step, topic_id, prompt_id, generations, m_support, m_neutral, m_oppose
-     FROM ingest_pm ORDER BY run_id, stage_id, step, topic_id, prompt_id`,
+     FROM ${PM} ORDER BY run_id, stage_id, step, topic_id, prompt_id`,
   );
+  // The value is the mean of the prompt means. When every prompt of the checkpoint has the same
+  // number of generations it equals the sum of all observations over (generations × prompts),
+  // which skips the rounding of each prompt mean: hard labels then give the double nearest the
+  // exact fraction.
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${CV} AS
+     SELECT run_id, stage_id, step, topic_id, count(*) AS prompts,
+       ${STANCE_SUFFIXES.map(
+         (s) => `CASE WHEN min(generations) = max(generations)
+           THEN CAST(sum(s_${s}) AS DOUBLE) / ${EXACT} / sum(generations)
+           ELSE CAST(sum(${exact(`m_${s}`)}) AS DOUBLE) / ${EXACT} / count(*) END AS v_${s}`,
+       ).join(',\n       ')}
+     FROM ${PM} GROUP BY run_id, stage_id, step, topic_id`,
+  );
+  // Sample sd in two passes, Σ (m - v)² summed exactly: no cancellation, no order.
   await conn.run(
     `INSERT INTO checkpoint_values
-     SELECT run_id, stage_id, step, topic_id, count(*), avg(m_support), avg(m_neutral), avg(m_oppose),
-       stddev_samp(m_support), stddev_samp(m_neutral), stddev_samp(m_oppose)
-     FROM ingest_pm GROUP BY run_id, stage_id, step, topic_id ORDER BY run_id, stage_id, step, topic_id`,
+     SELECT c.run_id, c.stage_id, c.step, c.topic_id, c.prompts, ${STANCE_SUFFIXES.map((s) => `c.v_${s}`).join(', ')},
+       ${STANCE_SUFFIXES.map(
+         (s) =>
+           `CASE WHEN c.prompts > 1 THEN sqrt(CAST(sum(${exact(`(p.m_${s} - c.v_${s}) * (p.m_${s} - c.v_${s})`)}) AS DOUBLE) / ${EXACT} / (c.prompts - 1)) END`,
+       ).join(', ')}
+     FROM ${CV} c JOIN ${PM} p USING (run_id, stage_id, step, topic_id)
+     GROUP BY c.run_id, c.stage_id, c.step, c.topic_id, c.prompts, ${STANCE_SUFFIXES.map((s) => `c.v_${s}`).join(', ')}
+     ORDER BY c.run_id, c.stage_id, c.step, c.topic_id`,
   );
   await bumpDataVersion(conn);
 
