@@ -1,6 +1,43 @@
-/** Vocabulary shared by ingest, analytics and the API. */
-export const STANCES = ['support', 'neutral', 'oppose'] as const;
-export type Stance = (typeof STANCES)[number];
+/**
+ * The vocabulary shared by ingest, analytics, services and the API, each defined once. The
+ * GraphQL enums are these objects registered as they are (src/graphql/common/enums.ts), so a
+ * value a resolver receives is already the domain value: no parallel types, no casts.
+ */
+type ValueOf<T> = T[keyof T];
 
-export const STAGE_KINDS = ['base', 'sft', 'preference', 'other'] as const;
-export type StageKind = (typeof STAGE_KINDS)[number];
+/** Stance a judged answer takes on the question (GraphQL name: the key, value: the canonical label). */
+export const Stance = { SUPPORT: 'support', NEUTRAL: 'neutral', OPPOSE: 'oppose' } as const;
+export type Stance = ValueOf<typeof Stance>;
+export const STANCES: readonly Stance[] = Object.values(Stance);
+
+/** Kind of a post-training stage (DESIGN §2). */
+export const StageKind = { BASE: 'base', SFT: 'sft', PREFERENCE: 'preference', OTHER: 'other' } as const;
+export type StageKind = ValueOf<typeof StageKind>;
+export const STAGE_KINDS: readonly StageKind[] = Object.values(StageKind);
+
+/** Which point ends a stage for drift magnitude (DESIGN §3 item 5). */
+export const DriftEndpoint = { LAST: 'LAST', EXTREMUM: 'EXTREMUM' } as const;
+export type DriftEndpoint = ValueOf<typeof DriftEndpoint>;
+
+/**
+ * Run-level factors for grouping and effect decomposition. ALGORITHM and DATASET read the run's
+ * last stage of the analysed kind, SFT_DATASET the last `sft` stage.
+ */
+export const GroupFactor = { ALGORITHM: 'ALGORITHM', DATASET: 'DATASET', MODEL: 'MODEL', SFT_DATASET: 'SFT_DATASET', LAB: 'LAB' } as const;
+export type GroupFactor = ValueOf<typeof GroupFactor>;
+
+/** Effect-decomposition factors: the run-level ones plus TOPIC (one observation per run and topic). */
+export const EffectFactor = { ...GroupFactor, TOPIC: 'TOPIC' } as const;
+export type EffectFactor = ValueOf<typeof EffectFactor>;
+
+/** Per-run outcome of effect decomposition (DESIGN §3 item 8). */
+export const Outcome = { DRIFT_MAGNITUDE: 'DRIFT_MAGNITUDE', DRIFT_TIME: 'DRIFT_TIME', END_VALUE: 'END_VALUE' } as const;
+export type Outcome = ValueOf<typeof Outcome>;
+
+/** Sums of squares: R's anova() (TYPE_I), car::Anova type 2 and type 3. */
+export const SumOfSquares = { TYPE_I: 'TYPE_I', TYPE_II: 'TYPE_II', TYPE_III: 'TYPE_III' } as const;
+export type SumOfSquares = ValueOf<typeof SumOfSquares>;
+
+/** Smoothing of trajectories for display. */
+export const SmoothingMethod = { EMA: 'ema' } as const;
+export type SmoothingMethod = ValueOf<typeof SmoothingMethod>;

@@ -1,6 +1,7 @@
 import fCdf from '@stdlib/stats-base-dists-f-cdf';
 
 import { UserInputError } from '../errors';
+import type { SumOfSquares } from '../domain';
 import { Matrix, QrDecomposition, extraSumOfSquares, invertUpperTriangular, leastSquares, waldSumOfSquares } from './linalg';
 import { mean } from './stats';
 
@@ -20,8 +21,6 @@ import { mean } from './stats';
  * factors, are a {@link UserInputError} there.
  */
 
-export type SumOfSquaresType = 'TYPE_I' | 'TYPE_II' | 'TYPE_III';
-
 export interface AnovaFactor {
   name: string;
   /** One level per observation, aligned with `y`. */
@@ -34,7 +33,7 @@ export interface AnovaInput {
   factors: AnovaFactor[];
   /** Include all interactions of every order (`A * B * C`), else main effects only (`A + B + C`). */
   interactions: boolean;
-  type: SumOfSquaresType;
+  type: SumOfSquares;
 }
 
 export interface AnovaTerm {
@@ -76,7 +75,7 @@ export interface AnovaMarginalMean {
 }
 
 export interface AnovaResult {
-  type: SumOfSquaresType;
+  type: SumOfSquares;
   n: number;
   /** Factors with their levels in the order used (sorted, like R's `factor()`). */
   factors: { name: string; levels: string[] }[];

@@ -1,8 +1,5 @@
-import { STANCES, type StageKind } from '../domain';
+import { STANCES, type DriftEndpoint, type StageKind } from '../domain';
 import type { PathPoint, StagePath } from './paths';
-
-/** Which point ends a stage for drift magnitude (DESIGN §3 item 5). */
-export type DriftEndpoint = 'LAST' | 'EXTREMUM';
 
 export interface StageDrift {
   stage: string;

@@ -1,4 +1,7 @@
-import { DEFAULT_CONFIDENCE, assertConfidence, summarise } from './stats';
+import type { DriftEndpoint, StageKind } from '../domain';
+import { stageDrift } from './drift';
+import type { StagePath } from './paths';
+import { DEFAULT_CONFIDENCE, assertConfidence, summarise, type Summary } from './stats';
 
 /**
  * Grouped trajectories: runs evaluate at different steps, so each run's stage path is first put
@@ -98,4 +101,126 @@ export function aggregateAcrossRuns(
     out.push({ mean: s.mean, sd: s.sd, se: s.se, ciLow: s.mean - s.half, ciHigh: s.mean + s.half, n: s.n });
   }
   return out;
+}
+
+/** Where a declared stage sits among its peers in a group (DESIGN §3 "Grouped trajectories"). */
+export interface StageSlot {
+  kind: StageKind;
+  /** 0 = the run's last declared stage of this kind, 1 = the one before it, ... */
+  occurrenceFromEnd: number;
+}
+
+/**
+ * The slot of each declared stage of one run: stages of the same kind are matched by their
+ * occurrence counted from the run's end, so the last preference stage of every run (the one that
+ * defines ALGORITHM and DATASET) lines up with the last preference stage of the others. Counts
+ * use the declared stages, evaluated or not.
+ */
+export function stageSlots(stages: readonly { name: string; kind: StageKind }[]): Map<string, StageSlot> {
+  const laterOfKind = new Map<StageKind, number>();
+  const out = new Map<string, StageSlot>();
+  for (let i = stages.length - 1; i >= 0; i--) {
+    const { name, kind } = stages[i]!;
+    const occurrenceFromEnd = laterOfKind.get(kind) ?? 0;
+    laterOfKind.set(kind, occurrenceFromEnd + 1);
+    out.set(name, { kind, occurrenceFromEnd });
+  }
+  return out;
+}
+
+/**
+ * A stage path on its progress axis (step / T_k) for interpolation. When the path holds two
+ * points at progress 0, the start point and the stage's own step-0 checkpoint, the own one is
+ * used (DESIGN §3 "Grouped trajectories"); the start point is kept only when it is the sole point there.
+ */
+export function progressPoints(path: StagePath): { progress: number; value: number }[] {
+  const at = (step: number) => (path.T === 0 ? 0 : step / path.T);
+  const ownAtZero = path.points.some((p) => !p.isStart && at(p.step) === 0);
+  return path.points.filter((p) => !(p.isStart && ownAtZero)).map((p) => ({ progress: at(p.step), value: p.value }));
+}
+
+/** One run of a group: its declared stages and its stage paths for the topic and stance at hand. */
+export interface GroupMember {
+  stages: readonly { name: string; kind: StageKind }[];
+  paths: readonly StagePath[];
+}
+
+export interface Estimate extends Summary {
+  ciLow: number;
+  ciHigh: number;
+}
+
+export interface AlignedStage {
+  kind: StageKind;
+  occurrenceFromEnd: number;
+  /** Distinct stage names the slot holds, in member order. */
+  stageNames: string[];
+  /** Members with a path in this slot. */
+  runs: number;
+  points: ({ progress: number } & GridAggregate)[];
+  /** Across-run drift magnitude and time; null for base stages. */
+  drift: { magnitude: Estimate; driftTime: Estimate } | null;
+}
+
+/**
+ * The aligned stages of a group for one topic and stance: each member's paths are put in their
+ * slot ({@link stageSlots}), interpolated on the progress grid and averaged across runs. A member
+ * with no path in a slot (no data for the topic in that stage) leaves the slot empty for that
+ * run. Slots come in training order: by the mean position of their stages in the members' runs,
+ * then kind order and occurrence.
+ */
+export function alignGroup(
+  members: readonly GroupMember[],
+  gridPoints: number,
+  confidence: number = DEFAULT_CONFIDENCE,
+  endpoint: DriftEndpoint = 'LAST',
+): AlignedStage[] {
+  const grid = progressGrid(gridPoints);
+  interface Slot extends StageSlot {
+    names: string[];
+    positions: number[];
+    series: (number | null)[][];
+    magnitudes: number[];
+    times: number[];
+  }
+  const slots = new Map<string, Slot>();
+  for (const member of members) {
+    const slotOf = stageSlots(member.stages);
+    const position = new Map(member.stages.map((s, i) => [s.name, i]));
+    for (const path of member.paths) {
+      const at = slotOf.get(path.stage);
+      if (!at) throw new Error(`stage "${path.stage}" is not declared by its run`);
+      const key = `${at.kind}#${at.occurrenceFromEnd}`;
+      let slot = slots.get(key);
+      if (!slot) slots.set(key, (slot = { ...at, names: [], positions: [], series: [], magnitudes: [], times: [] }));
+      if (!slot.names.includes(path.stage)) slot.names.push(path.stage);
+      slot.positions.push(position.get(path.stage)!);
+      slot.series.push(interpolateOnGrid(progressPoints(path), gridPoints));
+      if (path.kind !== 'base') {
+        const d = stageDrift(path, endpoint);
+        slot.magnitudes.push(d.magnitude);
+        slot.times.push(d.driftTime);
+      }
+    }
+  }
+  const meanPosition = (s: Slot) => s.positions.reduce((a, b) => a + b, 0) / s.positions.length;
+  const kindOrder: readonly StageKind[] = ['base', 'sft', 'other', 'preference'];
+  const ordered = [...slots.values()].sort(
+    (a, b) =>
+      meanPosition(a) - meanPosition(b) ||
+      kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
+      b.occurrenceFromEnd - a.occurrenceFromEnd,
+  );
+  const estimate = (xs: number[]): Estimate => {
+    const sm = summarise(xs, confidence);
+    return { ...sm, ciLow: sm.mean - sm.half, ciHigh: sm.mean + sm.half };
+  };
+  return ordered.map((slot) => ({
+    kind: slot.kind,
+    occurrenceFromEnd: slot.occurrenceFromEnd,
+    stageNames: slot.names,
+    runs: slot.series.length,
+    points: aggregateAcrossRuns(slot.series, confidence).map((a, i) => ({ progress: grid[i]!, ...a })),
+    drift: slot.magnitudes.length ? { magnitude: estimate(slot.magnitudes), driftTime: estimate(slot.times) } : null,
+  }));
 }

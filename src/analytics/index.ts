@@ -4,17 +4,28 @@
  */
 export { DEFAULT_CONFIDENCE, assertConfidence, halfWidth, mean, sampleSd, summarise, tQuantile } from './stats';
 export type { Summary } from './stats';
-export { checkpointValue, valueFromMeanSd } from './values';
+export { valueFromMeanSd } from './values';
 export type { ValueEstimate } from './values';
-export { stagePaths } from './paths';
-export type { CheckpointValue, PathPoint, StagePath, StageSpec } from './paths';
-export { distributionShift, distributionShiftByStage, driftMetrics, stageAttribution, stageDrift } from './drift';
-export type { Attribution, DriftEndpoint, StageAttribution, StageDrift } from './drift';
-export { buildTrajectory, downsampleMinMax, emaSmooth, globalStep, progress, stageOffsets } from './trajectory';
+export { resolveStages, stageOffsets, stagePaths } from './paths';
+export type { CheckpointValue, PathPoint, RunStage, StagePath, StageSpec } from './paths';
+export {
+  TIE_EPSILON,
+  distributionShift,
+  distributionShiftByStage,
+  driftMetrics,
+  shareOf,
+  stageAttribution,
+  stageDrift,
+  tieAwareDifference,
+} from './drift';
+export type { Attribution, StageAttribution, StageDrift } from './drift';
+export { buildTrajectory, downsampleMinMax, emaSmooth, progress } from './trajectory';
 export type { TrajectoryOptions, TrajectoryPoint } from './trajectory';
-export { aggregateAcrossRuns, interpolateOnGrid, progressGrid } from './grouping';
-export type { GridAggregate } from './grouping';
+export { aggregateAcrossRuns, alignGroup, interpolateOnGrid, progressGrid, progressPoints, stageSlots } from './grouping';
+export type { AlignedStage, Estimate, GridAggregate, GroupMember, StageSlot } from './grouping';
+export { factorLevel, groupByFactors, lastStageOfKind } from './factors';
+export type { FactorGroup, FactorSource } from './factors';
 export { anova, fUpperTail, MAX_MODEL_COEFFICIENTS } from './anova';
-export type { AnovaCell, AnovaInput, AnovaMarginalMean, AnovaResult, AnovaTerm, SumOfSquaresType } from './anova';
+export type { AnovaCell, AnovaInput, AnovaMarginalMean, AnovaResult, AnovaTerm } from './anova';
 export { holmAdjust, pairwiseWelch, welchTTest } from './pairwise';
 export type { PairwiseComparison, PairwiseResult } from './pairwise';

@@ -131,13 +131,6 @@ export class Matrix {
   }
 }
 
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`Vectors differ in length: ${a.length} vs ${b.length}`);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
 /** Euclidean norm, scaled so that squaring large or tiny entries cannot overflow or underflow. */
 export function norm2(v: ArrayLike<number>, from = 0, to = v.length): number {
   let scale = 0;

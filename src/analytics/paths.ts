@@ -7,6 +7,35 @@ export interface StageSpec {
   totalSteps: number | null;
 }
 
+/** A declared stage with its length T_k resolved by {@link resolveStages}. */
+export interface RunStage extends StageSpec {
+  T: number;
+}
+
+/**
+ * T_k of every declared stage of a run (DESIGN §3 item 4), the one place it is decided:
+ * `totalSteps`, else the stage's largest evaluated step over all of the run's checkpoints (every
+ * topic, so it is the same for each topic), else 0 for a stage that was never evaluated.
+ */
+export function resolveStages(stages: readonly StageSpec[], largestEvaluatedStep: ReadonlyMap<string, number>): RunStage[] {
+  return stages.map((s) => ({ ...s, T: s.totalSteps ?? largestEvaluatedStep.get(s.name) ?? 0 }));
+}
+
+/**
+ * Global-step offset of every declared stage: the sum of T_k over the run's earlier declared
+ * stages, evaluated or not (a stage that trained for totalSteps took that room even if no
+ * checkpoint of it was evaluated). The one rule for `globalStep` everywhere.
+ */
+export function stageOffsets(stages: readonly RunStage[]): Map<string, number> {
+  const offsets = new Map<string, number>();
+  let offset = 0;
+  for (const s of stages) {
+    offsets.set(s.name, offset);
+    offset += s.T;
+  }
+  return offsets;
+}
+
 /** One checkpoint's value for a fixed run, topic and stance (DESIGN §3 item 2). */
 export interface CheckpointValue {
   stage: string;
@@ -28,7 +57,7 @@ export interface PathPoint extends CheckpointValue {
 export interface StagePath {
   stage: string;
   kind: StageKind;
-  /** T_k: the manifest's totalSteps, else the largest evaluated step of the stage. */
+  /** T_k, as {@link resolveStages} decides it. */
   T: number;
   points: PathPoint[];
 }
@@ -42,7 +71,7 @@ export interface StagePath {
  * after the start point. Throws when a checkpoint names an undeclared stage or when a
  * (stage, step) appears twice: both mean the caller mixed runs, topics or stances.
  */
-export function stagePaths(stages: readonly StageSpec[], checkpoints: readonly CheckpointValue[]): StagePath[] {
+export function stagePaths(stages: readonly RunStage[], checkpoints: readonly CheckpointValue[]): StagePath[] {
   const byStage = new Map<string, CheckpointValue[]>();
   for (const stage of stages) {
     if (byStage.has(stage.name)) throw new Error(`stage "${stage.name}" is declared twice`);
@@ -74,7 +103,7 @@ export function stagePaths(stages: readonly StageSpec[], checkpoints: readonly C
       points.push({ stage: cp.stage, step: cp.step, value: cp.value, half: cp.half, n: cp.n, isStart: false });
     }
     const lastOwn = own[own.length - 1]!;
-    paths.push({ stage: stage.name, kind: stage.kind, T: stage.totalSteps ?? lastOwn.step, points });
+    paths.push({ stage: stage.name, kind: stage.kind, T: stage.T, points });
     previousLast = lastOwn;
   }
   return paths;

@@ -6,27 +6,6 @@ import type { StagePath } from './paths';
  * for display. None of this feeds the metrics of DESIGN §3; metrics always use the raw paths.
  */
 
-/**
- * Global-step offset of each path: the sum of T_k (totalSteps, else the largest evaluated step)
- * of the earlier non-empty stages. Stages without checkpoints have no path and take no room.
- */
-export function stageOffsets(paths: readonly StagePath[]): number[] {
-  const offsets: number[] = [];
-  let offset = 0;
-  for (const path of paths) {
-    offsets.push(offset);
-    offset += path.T;
-  }
-  return offsets;
-}
-
-/** step plus the T_k of the earlier non-empty stages. Throws for a stage that has no path. */
-export function globalStep(paths: readonly StagePath[], stage: string, step: number): number {
-  const index = paths.findIndex((p) => p.stage === stage);
-  if (index < 0) throw new Error(`stage "${stage}" has no checkpoints in this run`);
-  return stageOffsets(paths)[index]! + step;
-}
-
 /** step / T_k; 0 when T_k = 0. Can exceed 1 when a checkpoint lies past the declared totalSteps. */
 export function progress(step: number, T: number): number {
   return T === 0 ? 0 : step / T;
@@ -100,11 +79,7 @@ export interface TrajectoryOptions {
   emaAlpha?: number | null;
   /** Downsample to at most this many points (≥ 2); null or undefined keeps all. */
   maxPoints?: number | null;
-  /**
-   * Global-step offset of each stage, when the caller knows the run's stages beyond these paths
-   * (a topic may lack a stage other topics have). Default: the sum of T over earlier paths.
-   */
-  offsets?: ReadonlyMap<string, number>;
+
   /**
    * Keep the derived start points of later stages. Off by default: a start point repeats the
    * previous stage's last checkpoint, so plotting it draws every stage boundary twice.
@@ -113,14 +88,22 @@ export interface TrajectoryOptions {
 }
 
 /**
- * One run's trajectory for one topic and stance, in path order across stages. Smoothing runs
+ * One run's trajectory for one topic and stance, in path order across stages; `offsets` are the
+ * run's global-step offsets from `stageOffsets` (paths.ts). Smoothing runs
  * over the whole run rather than per stage, because stage k starts from stage k−1's final model.
  * The band is smoothed with the same weights (EMA(v ± h) = EMA(v) ± EMA(h)); once smoothed it is
  * a visual guide, not a confidence interval of the smoothed value.
  */
-export function buildTrajectory(paths: readonly StagePath[], options: TrajectoryOptions = {}): TrajectoryPoint[] {
-  const ownOffsets = stageOffsets(paths);
-  const offsetOf = (k: number) => options.offsets?.get(paths[k]!.stage) ?? ownOffsets[k]!;
+export function buildTrajectory(
+  paths: readonly StagePath[],
+  offsets: ReadonlyMap<string, number>,
+  options: TrajectoryOptions = {},
+): TrajectoryPoint[] {
+  const offsetOf = (k: number) => {
+    const offset = offsets.get(paths[k]!.stage);
+    if (offset === undefined) throw new Error(`no global-step offset for stage "${paths[k]!.stage}"`);
+    return offset;
+  };
   let points: TrajectoryPoint[] = [];
   paths.forEach((path, k) => {
     for (const p of path.points) {

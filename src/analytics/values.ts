@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIDENCE, assertConfidence, halfWidth, mean, sampleSd } from './stats';
+import { DEFAULT_CONFIDENCE, assertConfidence, halfWidth } from './stats';
 
 /**
  * From prompt means to a checkpoint value (DESIGN §3 items 1-3): v = mean of the prompt means of
@@ -8,18 +8,6 @@ export interface ValueEstimate {
   value: number;
   half: number;
   n: number;
-}
-
-/**
- * The reference path: value and half-width from the prompt means themselves (two-pass sd).
- * Each prompt weighs the same however many generations it has, because the caller passes one
- * mean per prompt. Throws on an empty list (a checkpoint with no prompts has no value).
- */
-export function checkpointValue(promptMeans: readonly number[], confidence: number = DEFAULT_CONFIDENCE): ValueEstimate {
-  assertConfidence(confidence);
-  const n = promptMeans.length;
-  const value = mean(promptMeans);
-  return { value, half: n < 2 ? 0 : halfWidth(sampleSd(promptMeans), n, confidence), n };
 }
 
 /**

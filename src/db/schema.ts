@@ -11,6 +11,7 @@
  * run keys and stage names is checked by ingest before anything is written.
  */
 import { bigint, doublePrecision, integer, json, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import type { StageKind } from '../domain';
 
 export const labs = pgTable('labs', {
   id: integer('id').primaryKey(),
@@ -47,7 +48,7 @@ export const stages = pgTable('stages', {
   runId: integer('run_id').notNull(),
   ordinal: smallint('ordinal').notNull(),
   name: text('name').notNull(),
-  kind: text('kind').notNull(),
+  kind: text('kind').$type<StageKind>().notNull(),
   algorithm: text('algorithm'),
   dataset: text('dataset'),
   totalSteps: integer('total_steps'),

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { CatalogService } from '../services/catalog.service';
 import type { Stage } from './catalog/catalog.types';
-import type { StageKindEnum } from './common/enums';
 
 export interface Context {
   loaders: { stages: DataLoader<number, Stage[]> };
@@ -18,7 +17,7 @@ export function createContext(catalog: CatalogService): Context {
         for (const s of stages) {
           byRun.get(s.runId)?.push({
             name: s.name,
-            kind: s.kind as StageKindEnum,
+            kind: s.kind,
             ordinal: s.ordinal,
             algorithm: s.algorithm,
             dataset: s.dataset,

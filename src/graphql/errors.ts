@@ -33,13 +33,15 @@ interface ValidationErrorLike {
   children?: ValidationErrorLike[];
 }
 
-function describeValidation(errors: ValidationErrorLike[], prefix = ''): string[] {
+/** Each failed constraint as "path message" (or "path: message"), with the path of its argument. */
+function describeValidation(errors: ValidationErrorLike[], prefix = ''): { path: string; message: string }[] {
   return errors.flatMap((e) => {
-    const name = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) =>
-      m.startsWith(e.property) ? `${prefix ? `${prefix}.` : ''}${m}` : `${name}: ${m}`,
-    );
-    return [...own, ...describeValidation(e.children ?? [], name)];
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => ({
+      path,
+      message: m.startsWith(e.property) ? `${prefix ? `${prefix}.` : ''}${m}` : `${path}: ${m}`,
+    }));
+    return [...own, ...describeValidation(e.children ?? [], path)];
   });
 }
 
@@ -53,11 +55,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const code = String(formatted.extensions?.code ?? '');
     const validation = formatted.extensions?.validationErrors as ValidationErrorLike[] | undefined;
     if (validation) {
+      const problems = describeValidation(validation);
       return {
-        message: `invalid arguments: ${describeValidation(validation).join('; ')}`,
+        message: `invalid arguments: ${problems.map((p) => p.message).join('; ')}`,
         locations: formatted.locations,
         path: formatted.path,
-        extensions: { code: ErrorCode.BAD_USER_INPUT },
+        extensions: { code: ErrorCode.BAD_USER_INPUT, ...(problems[0] ? { argumentName: problems[0].path } : {}) },
       };
     }
     if (CLIENT_CODES.has(code)) {

@@ -115,7 +115,7 @@ export class CatalogService {
         for (const r of all) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.id]);
         const stageMap = new Map<number, StageRow[]>();
         for (const st of stageRows) {
-          const row: StageRow = { ...st, kind: st.kind as StageKind, hyperparameters: parseJson(st.hyperparameters) };
+          const row: StageRow = { ...st, hyperparameters: parseJson(st.hyperparameters) };
           const list = stageMap.get(st.runId) ?? [];
           list.push(row);
           stageMap.set(st.runId, list);
@@ -186,11 +186,6 @@ export class CatalogService {
   }
 
   private async select(sel: RunSelector): Promise<RunRow[]> {
-    for (const [field, values] of Object.entries(sel)) {
-      if (Array.isArray(values) && values.length === 0) {
-        throw new UserInputError(`filter field ${field} is an empty list, which matches no run; leave it out to mean any ${field}`, field);
-      }
-    }
     const snap = await this.load();
     return snap.runs.filter((r) => CatalogService.matches(r, snap.stages.get(r.id) ?? [], sel));
   }

@@ -2,7 +2,15 @@
  * Loads per-checkpoint values (pre-aggregated at ingest) for a set of runs and turns them into
  * the stage paths every metric is computed from. The only SQL the analytic queries need.
  */
-import { stagePaths, valueFromMeanSd, type CheckpointValue, type StagePath } from '../analytics';
+import {
+  resolveStages,
+  stageOffsets,
+  stagePaths,
+  valueFromMeanSd,
+  type CheckpointValue,
+  type RunStage,
+  type StagePath,
+} from '../analytics';
 import type { DriftDb } from '../db/client';
 import type { Stance } from '../domain';
 import type { CatalogService, RunRow, StageRow } from './catalog.service';
@@ -17,11 +25,11 @@ interface Row {
 
 export interface RunCheckpoints {
   run: RunRow;
-  /** The run's stages, totalSteps replaced by T_k (see stageLengths). */
-  stages: StageRow[];
+  /** The run's declared stages with T_k resolved (analytics `resolveStages`). */
+  stages: (StageRow & RunStage)[];
   /** topic -> checkpoints in stage order, then step */
   topics: Map<string, Row[]>;
-  /** Stage name -> global-step offset: the sum of T_j over the run's earlier stages. */
+  /** Stage name -> global-step offset (analytics `stageOffsets`). */
   offsets: Map<string, number>;
 }
 
@@ -51,17 +59,20 @@ export async function loadCheckpoints(
     const run = runById.get(id);
     if (run) byRun.set(id, { run, stages: [], topics: new Map(), offsets: new Map() });
   }
-  // T_k is a property of the run's stage (DESIGN §3.4: totalSteps, else its largest evaluated
-  // step over all its checkpoints), the same for every topic, even one not evaluated at the end.
-  for (const s of stages) {
-    const rc = byRun.get(s.runId);
+  const declared = new Map<number, StageRow[]>();
+  for (const s of stages) declared.set(s.runId, [...(declared.get(s.runId) ?? []), s]);
+  for (const [runId, list] of declared) {
+    const rc = byRun.get(runId);
     if (!rc) continue;
-    const T = s.totalSteps ?? lastStep.get(s.id) ?? 0;
-    rc.offsets.set(
-      s.name,
-      rc.stages.reduce((sum, prev) => sum + (prev.totalSteps ?? 0), 0),
-    );
-    rc.stages.push({ ...s, totalSteps: T });
+    // T_k is a property of the run's stage: its largest evaluated step over every topic.
+    const largest = new Map<string, number>();
+    for (const s of list) {
+      const step = lastStep.get(s.id);
+      if (step !== undefined) largest.set(s.name, step);
+    }
+    const resolved = resolveStages(list, largest);
+    rc.stages = list.map((s, i) => ({ ...s, T: resolved[i]!.T }));
+    rc.offsets = stageOffsets(resolved);
   }
   for (const r of rows) {
     const rc = byRun.get(Number(r.run_id));

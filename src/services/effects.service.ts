@@ -2,15 +2,26 @@
  * Effect decomposition (DESIGN §3 item 8): one outcome per run (or per run and topic), a linear
  * model over the chosen factors, and R-compatible sums of squares.
  */
-import { anova, pairwiseWelch, stageDrift, type AnovaResult, type PairwiseResult, type SumOfSquaresType } from '../analytics';
-import type { Stance, StageKind } from '../domain';
+import {
+  DEFAULT_CONFIDENCE,
+  anova,
+  factorLevel,
+  lastStageOfKind,
+  pairwiseWelch,
+  stageDrift,
+  type AnovaMarginalMean,
+  type AnovaResult,
+  type PairwiseResult,
+} from '../analytics';
+import type { DriftEndpoint, EffectFactor, Outcome, StageKind, Stance, SumOfSquares } from '../domain';
 import { UserInputError } from '../errors';
-import { type AnalysisService, type GroupFactor, type Selection, LIMITS, checkConfidence, checkNotEmpty } from './analysis.service';
+import type { AnalysisService, Selection } from './analysis.service';
 import type { ResultCache } from './cache';
 import { pathsFor, type RunCheckpoints } from './checkpoints';
+import { LIMITS } from './limits';
 
-export type Outcome = 'DRIFT_MAGNITUDE' | 'DRIFT_TIME' | 'END_VALUE';
-export type EffectFactor = GroupFactor | 'TOPIC';
+/** The factors analysed when a request names none. */
+export const DEFAULT_EFFECT_FACTORS: readonly EffectFactor[] = ['ALGORITHM', 'DATASET'];
 
 export interface EffectRequest {
   outcome: Outcome;
@@ -19,10 +30,10 @@ export interface EffectRequest {
   topics?: string[] | null;
   factors?: EffectFactor[] | null;
   interactions?: boolean | null;
-  sumOfSquares?: SumOfSquaresType | null;
+  sumOfSquares?: SumOfSquares | null;
   runFilter?: Selection['runFilter'];
   runIds?: string[] | null;
-  endpoint?: 'LAST' | 'EXTREMUM' | null;
+  endpoint?: DriftEndpoint | null;
   confidence?: number | null;
   pairwise?: { factor: EffectFactor; within?: EffectFactor | null } | null;
 }
@@ -35,17 +46,16 @@ export interface Observation {
   levels: Record<string, string>;
 }
 
-export interface EffectResult extends AnovaResult {
+export interface EffectResult extends Omit<AnovaResult, 'marginalMeans'> {
   outcome: Outcome;
   stance: Stance;
   stageKind: StageKind;
-  factorNames: EffectFactor[];
+  factorNames: readonly EffectFactor[];
+  marginalMeans: (AnovaMarginalMean & { factor: EffectFactor })[];
   observations: Observation[];
   excludedRuns: { runId: string; runKey: string; reason: string }[];
-  pairwise: PairwiseResult | null;
+  pairwise: (PairwiseResult & { factor: EffectFactor; within: EffectFactor | null }) | null;
 }
-
-const DEFAULT_FACTORS: EffectFactor[] = ['ALGORITHM', 'DATASET'];
 
 export class EffectsService {
   constructor(
@@ -54,7 +64,7 @@ export class EffectsService {
   ) {}
 
   private outcomeOf(rc: RunCheckpoints, topic: string, req: EffectRequest, kind: StageKind, confidence: number): number | null {
-    const stage = [...rc.stages].reverse().find((s) => s.kind === kind);
+    const stage = lastStageOfKind(rc.stages, kind);
     if (!stage) return null;
     const path = pathsFor(rc, topic, req.stance, confidence).find((p) => p.stage === stage.name);
     if (!path) return null;
@@ -73,14 +83,11 @@ export class EffectsService {
   }
 
   private async compute(req: EffectRequest): Promise<EffectResult> {
-    const confidence = checkConfidence(req.confidence);
+    const confidence = req.confidence ?? DEFAULT_CONFIDENCE;
     const kind = req.stageKind ?? 'preference';
-    checkNotEmpty(req.factors, 'factors');
-    const factors = req.factors ?? DEFAULT_FACTORS;
-    const dup = factors.find((f, i) => factors.indexOf(f) !== i);
-    if (dup) throw new UserInputError(`factor ${dup} is listed twice; list each factor once`, 'factors');
+    const factors = req.factors ?? DEFAULT_EFFECT_FACTORS;
     const byTopic = factors.includes('TOPIC');
-    const { data } = await this.analysis.loadSelection(
+    const { data } = await this.analysis.load(
       { runIds: req.runIds, runFilter: req.runFilter, topics: req.topics, confidence },
       LIMITS.analyticRuns,
     );
@@ -94,7 +101,7 @@ export class EffectsService {
       let missing: string | null = null;
       for (const f of factors) {
         if (f === 'TOPIC') continue;
-        const level = this.analysis.factorLevel(rc, f, kind);
+        const level = factorLevel({ model: rc.run.model, lab: rc.run.lab, stages: rc.stages }, f, kind);
         if (level === null) missing = f;
         else levels[f] = level;
       }
@@ -140,26 +147,22 @@ export class EffectsService {
       type: req.sumOfSquares ?? 'TYPE_II',
     });
 
-    let pairwise: PairwiseResult | null = null;
+    let pairwise: EffectResult['pairwise'] = null;
     if (req.pairwise) {
       const { factor, within } = req.pairwise;
-      for (const f of [factor, within].filter((x): x is EffectFactor => !!x)) {
-        if (!factors.includes(f))
-          throw new UserInputError(
-            `pairwise uses ${f}, which is not among the factors (${factors.join(', ')}); add it to factors`,
-            'input.pairwise',
-          );
-      }
-      if (within === factor) throw new UserInputError('pairwise.within must differ from pairwise.factor', 'input.pairwise');
-      pairwise = pairwiseWelch({
+      const comparisons = pairwiseWelch({
         y: observations.map((o) => o.y),
         factor: { name: factor, values: factorValues(factor) },
         within: within ? { name: within, values: factorValues(within) } : null,
         confidence,
       });
+      pairwise = { ...comparisons, factor, within: within ?? null };
     }
+    // The model's factor names are the request's factors: map them back to the vocabulary.
+    const factorNamed = new Map(factors.map((f) => [f as string, f]));
     return {
       ...result,
+      marginalMeans: result.marginalMeans.map((m) => ({ ...m, factor: factorNamed.get(m.factor)! })),
       outcome: req.outcome,
       stance: req.stance,
       stageKind: kind,

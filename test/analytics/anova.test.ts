@@ -3,14 +3,8 @@ import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import {
-  MAX_MODEL_COEFFICIENTS,
-  anova,
-  fUpperTail,
-  type AnovaInput,
-  type AnovaResult,
-  type SumOfSquaresType,
-} from '../../src/analytics/anova';
+import { MAX_MODEL_COEFFICIENTS, anova, fUpperTail, type AnovaInput, type AnovaResult } from '../../src/analytics/anova';
+import type { SumOfSquares } from '../../src/domain';
 import { UserInputError } from '../../src/errors';
 
 const EXPECTED = join(__dirname, '..', 'fixtures', 'conformance', 'expected');
@@ -81,7 +75,7 @@ function expectPClose(actual: number | null | undefined, expected: number, what:
   }
 }
 
-function inputFor(rows: Row[], outcome: Outcome, interactions: boolean, type: SumOfSquaresType): AnovaInput {
+function inputFor(rows: Row[], outcome: Outcome, interactions: boolean, type: SumOfSquares): AnovaInput {
   return {
     y: rows.map((r) => r[outcome]),
     factors: [
@@ -331,7 +325,7 @@ describe('anova on unbalanced designs without empty cells (independent RSS-diffe
     const rssB = rssOfTerms(y, f, [[1]]);
     const rssAB = rssOfTerms(y, f, [[0], [1]]);
     const rssCells = withinCellSs(y, f);
-    const expected: Record<SumOfSquaresType, number[]> = {
+    const expected: Record<SumOfSquares, number[]> = {
       TYPE_I: [rss0 - rssA, rssA - rssAB, rssAB - rssCells],
       TYPE_II: [rssB - rssAB, rssA - rssAB, rssAB - rssCells],
       TYPE_III: referenceSs(y, f, [[0], [1], [0, 1]], 'TYPE_III'),

@@ -1,18 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  checkpointValue,
-  driftMetrics,
-  mean,
-  sampleSd,
-  stageAttribution,
-  stagePaths,
-  valueFromMeanSd,
-  type CheckpointValue,
-  type StagePath,
-} from '../../src/analytics';
+import { driftMetrics, mean, sampleSd, stageAttribution, valueFromMeanSd, type CheckpointValue, type StagePath } from '../../src/analytics';
 import { STANCES, type Stance } from '../../src/domain';
 import { FIXTURE_DIR, Mismatches, checkpointKey, loadConformanceFixture } from './conformance-fixture';
+import { runPaths } from './run-paths';
 
 type ValueRow = { run: string; stage: string; step: number; topic: string; n: number } & Record<Stance, number> &
   Record<`${Stance}_half`, number>;
@@ -60,6 +51,11 @@ function stanceIndex(stance: Stance): number {
   return STANCES.indexOf(stance);
 }
 
+/** A checkpoint's value and half-width from its prompt means, as the stored mean and sd feed them. */
+function valueOfPrompts(promptMeans: number[], confidence: number) {
+  return valueFromMeanSd(promptMeans.length, mean(promptMeans), promptMeans.length < 2 ? null : sampleSd(promptMeans), confidence);
+}
+
 /** Paths of one run/topic/stance built from the fixture through the code under test. */
 function pathsFor(run: string, topic: string, stance: Stance): StagePath[] {
   const stages = fixture.stagesByRun.get(run);
@@ -69,12 +65,17 @@ function pathsFor(run: string, topic: string, stance: Stance): StagePath[] {
     .map((c) => ({
       stage: c.stage,
       step: c.step,
-      ...checkpointValue(
+      ...valueOfPrompts(
         c.promptMeans.map((p) => p[stanceIndex(stance)]!),
         confidence,
       ),
     }));
-  return stagePaths(stages, checkpoints);
+  // T_k is a property of the run's stage: the largest evaluated step over all of its topics.
+  return runPaths(
+    stages,
+    checkpoints,
+    fixture.checkpoints.filter((c) => c.run === run),
+  );
 }
 
 const runTopics = [...new Set(fixture.checkpoints.map((c) => JSON.stringify([c.run, c.topic])))].map(
@@ -100,7 +101,7 @@ describe('conformance fixture (expected/metrics.json, tolerance 1e-9)', () => {
         continue;
       }
       for (const stance of STANCES) {
-        const v = checkpointValue(
+        const v = valueOfPrompts(
           cp.promptMeans.map((p) => p[stanceIndex(stance)]!),
           confidence,
         );

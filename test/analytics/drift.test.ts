@@ -4,11 +4,11 @@ import {
   driftMetrics,
   stageAttribution,
   stageDrift,
-  stagePaths,
   type Attribution,
   type StagePath,
 } from '../../src/analytics';
 import type { StageKind } from '../../src/domain';
+import { runPaths } from './run-paths';
 
 /**
  * Hand-built cases. Values are dyadic (k/2^m) wherever possible so the expected numbers, worked
@@ -27,7 +27,7 @@ function path(T: number, pts: [number, number, number][], withStart = true, kind
 
 describe('stageDrift', () => {
   it('a run without a base stage: the first stage has no start point but gets metrics', () => {
-    const paths = stagePaths(
+    const paths = runPaths(
       [
         { name: 'sft', kind: 'sft', totalSteps: 100 },
         { name: 'po', kind: 'preference', totalSteps: 50 },
@@ -85,7 +85,7 @@ describe('stageDrift', () => {
 
   it('a first stage with a single checkpoint and no totalSteps: M = 0, η = step/step = 1', () => {
     const [d] = driftMetrics(
-      stagePaths([{ name: 'sft', kind: 'sft', totalSteps: null }], [{ stage: 'sft', step: 100, value: 0.75, half: 0, n: 3 }]),
+      runPaths([{ name: 'sft', kind: 'sft', totalSteps: null }], [{ stage: 'sft', step: 100, value: 0.75, half: 0, n: 3 }]),
     );
     expect(d).toMatchObject({ magnitude: 0, magnitudeExtremum: 0, driftTime: 1, extremumValue: 0.75, extremumStep: 100 });
   });
@@ -93,7 +93,7 @@ describe('stageDrift', () => {
   it('an evaluated own step 0 stays after the start point; ties go to the earliest point', () => {
     // Path: start 0.5, own@0 0.25, own@10 0.5. M = 0 → e = largest v, tied between the start
     // point and step 10 → the start point. e' = own@0 (|0.25 − 0.5| is the largest).
-    const paths = stagePaths(
+    const paths = runPaths(
       [
         { name: 'base', kind: 'base', totalSteps: null },
         { name: 'sft', kind: 'sft', totalSteps: 10 },
@@ -152,7 +152,7 @@ describe('stageDrift', () => {
 
   it('uses the largest evaluated step as T when totalSteps is missing', () => {
     const [d] = driftMetrics(
-      stagePaths(
+      runPaths(
         [
           { name: 'base', kind: 'base', totalSteps: null },
           { name: 'po', kind: 'preference', totalSteps: null },
@@ -180,7 +180,7 @@ describe('stageDrift', () => {
   });
 
   it('η = 0 when T = 0, whether derived or declared', () => {
-    const derived = stagePaths(
+    const derived = runPaths(
       [
         { name: 'base', kind: 'base', totalSteps: null },
         { name: 'sft', kind: 'sft', totalSteps: null },
@@ -244,9 +244,9 @@ describe('stageDrift', () => {
       { name: 'base', kind: 'base' as const, totalSteps: null },
       { name: 'merge', kind: 'other' as const, totalSteps: 1 },
     ];
-    expect(driftMetrics(stagePaths(stages, [{ stage: 'base', step: 0, value: 0.5, half: 0, n: 3 }]))).toEqual([]);
+    expect(driftMetrics(runPaths(stages, [{ stage: 'base', step: 0, value: 0.5, half: 0, n: 3 }]))).toEqual([]);
     const rows = driftMetrics(
-      stagePaths(stages, [
+      runPaths(stages, [
         { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
         { stage: 'merge', step: 1, value: 0.25, half: 0, n: 3 },
       ]),
@@ -346,7 +346,7 @@ describe('numerical ties (DESIGN §3): values within ε = 1e-12 are equal', () =
       { name: 'po', kind: 'preference' as const, totalSteps: 10 },
     ];
     const a = stageAttribution(
-      stagePaths(stages, [
+      runPaths(stages, [
         { stage: 'sft', step: 0, value: 0.3, half: 0, n: 3 },
         { stage: 'sft', step: 10, value: noisy, half: 0, n: 3 },
         { stage: 'po', step: 10, value: 0.3, half: 0, n: 3 },
@@ -373,7 +373,7 @@ describe('stageAttribution', () => {
     // sft path 0.5 → 0.75 → 0.625: Δ = 0.125, length 0.375; po path 0.625 → 0.25 → 0.375:
     // Δ = −0.25, length 0.5. Σ|Δ| = 0.375, Σ length = 0.875.
     const a = stageAttribution(
-      stagePaths(stages, [
+      runPaths(stages, [
         { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
         { stage: 'sft', step: 10, value: 0.75, half: 0, n: 3 },
         { stage: 'sft', step: 20, value: 0.625, half: 0, n: 3 },
@@ -394,7 +394,7 @@ describe('stageAttribution', () => {
 
   it('gives null shares when nothing moved', () => {
     const a = stageAttribution(
-      stagePaths(stages, [
+      runPaths(stages, [
         { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
         { stage: 'sft', step: 10, value: 0.5, half: 0, n: 3 },
         { stage: 'po', step: 10, value: 0.5, half: 0, n: 3 },
@@ -412,7 +412,7 @@ describe('stageAttribution', () => {
   it('gives null net shares but real path shares for a round trip', () => {
     // sft 0.5 → 0.75 → 0.5 moves 0.5 yet nets 0; po does not move.
     const a = stageAttribution(
-      stagePaths(stages, [
+      runPaths(stages, [
         { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
         { stage: 'sft', step: 10, value: 0.75, half: 0, n: 3 },
         { stage: 'sft', step: 20, value: 0.5, half: 0, n: 3 },
@@ -426,7 +426,7 @@ describe('stageAttribution', () => {
   });
 
   it('is empty for a run with only a base stage', () => {
-    expect(stageAttribution(stagePaths(stages, [{ stage: 'base', step: 0, value: 0.5, half: 0, n: 3 }]))).toEqual({
+    expect(stageAttribution(runPaths(stages, [{ stage: 'base', step: 0, value: 0.5, half: 0, n: 3 }]))).toEqual({
       totalDelta: 0,
       stages: [],
     });

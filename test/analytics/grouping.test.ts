@@ -1,4 +1,5 @@
-import { aggregateAcrossRuns, interpolateOnGrid, progressGrid } from '../../src/analytics';
+import { aggregateAcrossRuns, alignGroup, interpolateOnGrid, progressGrid, progressPoints, stageSlots } from '../../src/analytics';
+import { runPaths } from './run-paths';
 
 // Reference quantiles from an independent implementation (scipy.stats.t.ppf / R qt).
 const T_0975_DF1 = 12.706204736174694;
@@ -104,5 +105,102 @@ describe('aggregateAcrossRuns', () => {
   it('refuses series of different lengths and handles no runs', () => {
     expect(() => aggregateAcrossRuns([[1, 2], [1]])).toThrow(RangeError);
     expect(aggregateAcrossRuns([])).toEqual([]);
+  });
+});
+
+describe('stage alignment of grouped trajectories (DESIGN §3 "Grouped trajectories")', () => {
+  const cp = (stage: string, step: number, value: number) => ({ stage, step, value, half: 0, n: 3 });
+
+  it('numbers each declared stage by its occurrence of its kind counted from the run’s end', () => {
+    const slots = stageSlots([
+      { name: 'base', kind: 'base' },
+      { name: 'sft', kind: 'sft' },
+      { name: 'dpo', kind: 'preference' },
+      { name: 'merge', kind: 'other' },
+      { name: 'ppo', kind: 'preference' },
+    ]);
+    expect([...slots]).toEqual([
+      ['ppo', { kind: 'preference', occurrenceFromEnd: 0 }],
+      ['merge', { kind: 'other', occurrenceFromEnd: 0 }],
+      ['dpo', { kind: 'preference', occurrenceFromEnd: 1 }],
+      ['sft', { kind: 'sft', occurrenceFromEnd: 0 }],
+      ['base', { kind: 'base', occurrenceFromEnd: 0 }],
+    ]);
+  });
+
+  it('lines up the last preference stage of a two-preference run with the single one of another run', () => {
+    // Run A: base → sft → po (T 10). Run B: sft → po1 → po2 (T 10). A.po and B.po2 share a slot;
+    // B.po1 is a slot of its own (preference, occurrence 1).
+    const aStages = [
+      { name: 'base', kind: 'base' as const, totalSteps: null },
+      { name: 'sft', kind: 'sft' as const, totalSteps: 10 },
+      { name: 'po', kind: 'preference' as const, totalSteps: 10 },
+    ];
+    const bStages = [
+      { name: 'sft', kind: 'sft' as const, totalSteps: 10 },
+      { name: 'po1', kind: 'preference' as const, totalSteps: 10 },
+      { name: 'po2', kind: 'preference' as const, totalSteps: 10 },
+    ];
+    const a = [cp('base', 0, 0.5), cp('sft', 10, 0.5), cp('po', 10, 0.75)];
+    const b = [cp('sft', 10, 0.25), cp('po1', 10, 0.5), cp('po2', 10, 0.25)];
+    const aligned = alignGroup(
+      [
+        { stages: aStages, paths: runPaths(aStages, a) },
+        { stages: bStages, paths: runPaths(bStages, b) },
+      ],
+      3,
+    );
+    expect(aligned.map((s) => [s.kind, s.occurrenceFromEnd, s.stageNames, s.runs])).toEqual([
+      ['base', 0, ['base'], 1],
+      ['sft', 0, ['sft'], 2],
+      ['preference', 1, ['po1'], 1],
+      ['preference', 0, ['po', 'po2'], 2],
+    ]);
+    // Last slot: A goes 0.5 → 0.75, B goes 0.5 → 0.25 over progress 0..1; means 0.5, 0.5, 0.5.
+    const last = aligned[3]!;
+    expect(last.points.map((p) => [p.progress, p.mean, p.n])).toEqual([
+      [0, 0.5, 2],
+      [0.5, 0.5, 2],
+      [1, 0.5, 2],
+    ]);
+    expect(last.drift!.magnitude.mean).toBe(0);
+    expect(last.drift!.magnitude.n).toBe(2);
+  });
+
+  it('leaves a slot empty for a run with no data there', () => {
+    const stages = [
+      { name: 'sft', kind: 'sft' as const, totalSteps: 10 },
+      { name: 'po', kind: 'preference' as const, totalSteps: 10 },
+    ];
+    const aligned = alignGroup(
+      [
+        { stages, paths: runPaths(stages, [cp('sft', 10, 0.5), cp('po', 10, 0.75)]) },
+        { stages, paths: runPaths(stages, [cp('sft', 10, 0.25)]) },
+      ],
+      2,
+    );
+    expect(aligned.map((s) => [s.stageNames, s.runs])).toEqual([
+      [['sft'], 2],
+      [['po'], 1],
+    ]);
+  });
+
+  it('interpolates with the stage’s own step-0 checkpoint where the start point sits at progress 0 too', () => {
+    const stages = [
+      { name: 'sft', kind: 'sft' as const, totalSteps: 10 },
+      { name: 'po', kind: 'preference' as const, totalSteps: 10 },
+    ];
+    const [, po] = runPaths(stages, [cp('sft', 10, 0.25), cp('po', 0, 0.5), cp('po', 10, 1)]);
+    expect(progressPoints(po!)).toEqual([
+      { progress: 0, value: 0.5 },
+      { progress: 1, value: 1 },
+    ]);
+    // Without an own step 0, the start point carries the previous stage's last value.
+    const [, po2] = runPaths(stages, [cp('sft', 10, 0.25), cp('po', 10, 1)]);
+    expect(progressPoints(po2!)).toEqual([
+      { progress: 0, value: 0.25 },
+      { progress: 1, value: 1 },
+    ]);
+    expect(interpolateOnGrid(progressPoints(po!), 3)).toEqual([0.5, 0.75, 1]);
   });
 });

@@ -1,4 +1,5 @@
-import { stagePaths, type CheckpointValue, type StageSpec } from '../../src/analytics';
+import { type CheckpointValue, type StageSpec } from '../../src/analytics';
+import { runPaths } from './run-paths';
 
 function cp(stage: string, step: number, value: number, half = 0, n = 3): CheckpointValue {
   return { stage, step, value, half, n };
@@ -12,7 +13,7 @@ const threeStages: StageSpec[] = [
 
 describe('stagePaths', () => {
   it('builds paths in manifest order with start points, own checkpoints sorted by step', () => {
-    const paths = stagePaths(threeStages, [
+    const paths = runPaths(threeStages, [
       cp('sft', 100, 0.75, 0.125, 4),
       cp('po', 20, 0.375),
       cp('base', 0, 0.5, 0.0625, 5),
@@ -49,13 +50,13 @@ describe('stagePaths', () => {
   });
 
   it('skips stages without checkpoints; the next stage starts from the last non-empty one', () => {
-    const paths = stagePaths(threeStages, [cp('base', 0, 0.5), cp('po', 10, 0.25)]);
+    const paths = runPaths(threeStages, [cp('base', 0, 0.5), cp('po', 10, 0.25)]);
     expect(paths.map((p) => p.stage)).toEqual(['base', 'po']);
     expect(paths[1]!.points[0]).toEqual({ stage: 'po', step: 0, value: 0.5, half: 0, n: 3, isStart: true });
   });
 
   it('gives the first non-empty stage no start point when the base was not evaluated', () => {
-    const paths = stagePaths(threeStages, [cp('sft', 40, 0.25), cp('sft', 80, 0.5)]);
+    const paths = runPaths(threeStages, [cp('sft', 40, 0.25), cp('sft', 80, 0.5)]);
     expect(paths).toHaveLength(1);
     expect(paths[0]!.points.map((p) => [p.step, p.isStart])).toEqual([
       [40, false],
@@ -64,11 +65,11 @@ describe('stagePaths', () => {
   });
 
   it('returns no paths for a run without checkpoints', () => {
-    expect(stagePaths(threeStages, [])).toEqual([]);
+    expect(runPaths(threeStages, [])).toEqual([]);
   });
 
   it('refuses checkpoints of undeclared stages and duplicate steps', () => {
-    expect(() => stagePaths(threeStages, [cp('rlhf', 0, 0.5)])).toThrow(/rlhf/);
-    expect(() => stagePaths(threeStages, [cp('sft', 10, 0.5), cp('sft', 10, 0.25)])).toThrow(/step 10/);
+    expect(() => runPaths(threeStages, [cp('rlhf', 0, 0.5)])).toThrow(/rlhf/);
+    expect(() => runPaths(threeStages, [cp('sft', 10, 0.5), cp('sft', 10, 0.25)])).toThrow(/step 10/);
   });
 });

@@ -1,13 +1,5 @@
-import {
-  buildTrajectory,
-  downsampleMinMax,
-  emaSmooth,
-  globalStep,
-  progress,
-  stageOffsets,
-  stagePaths,
-  type StageSpec,
-} from '../../src/analytics';
+import { buildTrajectory, downsampleMinMax, emaSmooth, progress, resolveStages, stageOffsets, type StageSpec } from '../../src/analytics';
+import { largestEvaluatedSteps, runPaths } from './run-paths';
 
 const stages: StageSpec[] = [
   { name: 'base', kind: 'base', totalSteps: null },
@@ -19,19 +11,40 @@ const stages: StageSpec[] = [
 describe('globalStep and progress', () => {
   // base has only step 0 (T = 0), sft declares 100 but was evaluated up to 80, merge is empty,
   // po has no totalSteps and was evaluated up to 40.
-  const paths = stagePaths(stages, [
+  const checkpoints = [
     { stage: 'base', step: 0, value: 0.5, half: 0, n: 3 },
     { stage: 'sft', step: 40, value: 0.5, half: 0, n: 3 },
     { stage: 'sft', step: 80, value: 0.5, half: 0, n: 3 },
     { stage: 'po', step: 20, value: 0.5, half: 0, n: 3 },
     { stage: 'po', step: 40, value: 0.5, half: 0, n: 3 },
-  ]);
+  ];
+  const resolved = resolveStages(stages, largestEvaluatedSteps(checkpoints));
 
-  it('offsets each stage by the T of the earlier non-empty stages', () => {
-    expect(stageOffsets(paths)).toEqual([0, 0, 100]);
-    expect(globalStep(paths, 'sft', 40)).toBe(40);
-    expect(globalStep(paths, 'po', 20)).toBe(120);
-    expect(() => globalStep(paths, 'merge', 0)).toThrow(/merge/);
+  it('resolves T_k as totalSteps, else the largest evaluated step, else 0', () => {
+    expect(resolved.map((s) => [s.name, s.T])).toEqual([
+      ['base', 0],
+      ['sft', 100],
+      ['merge', 7],
+      ['po', 40],
+    ]);
+  });
+
+  it('offsets each stage by the T of every earlier declared stage, evaluated or not', () => {
+    // merge was never evaluated but trained for its 7 declared steps: po starts at 100 + 7.
+    expect([...stageOffsets(resolved)]).toEqual([
+      ['base', 0],
+      ['sft', 0],
+      ['merge', 100],
+      ['po', 107],
+    ]);
+    const points = buildTrajectory(runPaths(stages, checkpoints), stageOffsets(resolved));
+    expect(points.map((p) => [p.stage, p.step, p.globalStep])).toEqual([
+      ['base', 0, 0],
+      ['sft', 40, 40],
+      ['sft', 80, 80],
+      ['po', 20, 127],
+      ['po', 40, 147],
+    ]);
   });
 
   it('is step / T, and 0 when T = 0', () => {
@@ -100,21 +113,27 @@ describe('downsampleMinMax', () => {
 });
 
 describe('buildTrajectory', () => {
-  const paths = stagePaths(stages.slice(0, 2), [
+  const paths = runPaths(stages.slice(0, 2), [
     { stage: 'base', step: 0, value: 0.5, half: 0.25, n: 5 },
     { stage: 'sft', step: 0, value: 0.25, half: 0.125, n: 5 },
     { stage: 'sft', step: 50, value: 0.5, half: 0.125, n: 5 },
     { stage: 'sft', step: 100, value: 0.75, half: 0.25, n: 4 },
   ]);
+  const offsets = new Map([
+    ['base', 0],
+    ['sft', 0],
+  ]);
 
   it('flattens the paths with global steps, progress and the band, without start points', () => {
-    expect(buildTrajectory(paths).map((p) => [p.stage, p.step, p.globalStep, p.progress, p.value, p.ciLow, p.ciHigh, p.n])).toEqual([
+    expect(
+      buildTrajectory(paths, offsets).map((p) => [p.stage, p.step, p.globalStep, p.progress, p.value, p.ciLow, p.ciHigh, p.n]),
+    ).toEqual([
       ['base', 0, 0, 0, 0.5, 0.25, 0.75, 5],
       ['sft', 0, 0, 0, 0.25, 0.125, 0.375, 5],
       ['sft', 50, 50, 0.5, 0.5, 0.375, 0.625, 5],
       ['sft', 100, 100, 1, 0.75, 0.5, 1, 4],
     ]);
-    expect(buildTrajectory(paths, { includeStart: true }).map((p) => [p.stage, p.step, p.isStart])).toEqual([
+    expect(buildTrajectory(paths, offsets, { includeStart: true }).map((p) => [p.stage, p.step, p.isStart])).toEqual([
       ['base', 0, false],
       ['sft', 0, true],
       ['sft', 0, false],
@@ -126,14 +145,14 @@ describe('buildTrajectory', () => {
   it('smooths value and band at full resolution, then downsamples', () => {
     // EMA α = ½ over 0.5, 0.25, 0.5, 0.75 → 0.5, 0.375, 0.4375, 0.59375;
     // halves 0.25, 0.125, 0.125, 0.25 → 0.25, 0.1875, 0.15625, 0.203125.
-    const smoothed = buildTrajectory(paths, { emaAlpha: 0.5 });
+    const smoothed = buildTrajectory(paths, offsets, { emaAlpha: 0.5 });
     expect(smoothed.map((p) => [p.value, p.half, p.ciLow, p.ciHigh])).toEqual([
       [0.5, 0.25, 0.25, 0.75],
       [0.375, 0.1875, 0.1875, 0.5625],
       [0.4375, 0.15625, 0.28125, 0.59375],
       [0.59375, 0.203125, 0.390625, 0.796875],
     ]);
-    expect(buildTrajectory(paths, { emaAlpha: 0.5, maxPoints: 2 }).map((p) => [p.step, p.value])).toEqual([
+    expect(buildTrajectory(paths, offsets, { emaAlpha: 0.5, maxPoints: 2 }).map((p) => [p.step, p.value])).toEqual([
       [0, 0.5],
       [100, 0.59375],
     ]);

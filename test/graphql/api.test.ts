@@ -290,11 +290,15 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
       ['topics: []', '{ driftMetrics(topics: []) { runId } }', /topics is an empty list/],
       ['stances: []', '{ trajectories(runIds: ["1"], stances: []) { runId } }', /stances is an empty list/],
       ['runIds: []', '{ stageAttribution(runIds: []) { runId } }', /runIds is an empty list/],
-      ['filter lab: []', '{ runs(filter: { lab: [] }) { totalCount } }', /filter field lab is an empty list/],
+      [
+        'filter lab: []',
+        '{ runs(filter: { lab: [] }) { totalCount } }',
+        /filter.lab is an empty list, which selects nothing; leave it out/,
+      ],
       [
         'runFilter model: []',
         '{ groupedTrajectories(groupBy: [], runFilter: { model: [] }) { label } }',
-        /filter field model is an empty list/,
+        /runFilter.model is an empty list, which selects nothing; leave it out/,
       ],
     ])('an empty list (%s) -> BAD_USER_INPUT saying to leave it out', async (_name, query, message) => {
       const r = await s.gql(query);

@@ -1,26 +1,11 @@
 import { Args, Query, Resolver } from 'type-graphql';
-import type { RunSelector } from '../../services/catalog.service';
-import { AnalysisService, type Selection, type GroupFactor } from '../../services/analysis.service';
-import { type Stance, type StageKind } from '../../domain';
-import {
-  DriftArgs,
-  DriftMetric,
-  GroupedTrajectory,
-  GroupedTrajectoryArgs,
-  SelectionArgs,
-  StageAttribution,
-  Trajectory,
-  TrajectoryArgs,
-} from './analysis.types';
+import { AnalysisService, type Selection } from '../../services/analysis.service';
+import { DriftArgs, GroupedTrajectoryArgs, SelectionArgs, TrajectoryArgs } from './analysis.args';
+import { DriftMetric, GroupedTrajectory, StageAttribution, Trajectory } from './analysis.types';
 
+/** The selection every analytic query shares, as the services take it. */
 export function toSelection(a: SelectionArgs): Selection {
-  return {
-    runIds: a.runIds ?? null,
-    runFilter: (a.runFilter as RunSelector | undefined) ?? null,
-    topics: a.topics ?? null,
-    stances: (a.stances as Stance[] | undefined) ?? null,
-    confidence: a.confidence,
-  };
+  return { runIds: a.runIds, runFilter: a.runFilter, topics: a.topics, stances: a.stances, confidence: a.confidence };
 }
 
 @Resolver()
@@ -29,19 +14,17 @@ export class AnalysisResolver {
 
   @Query(() => [Trajectory], { description: 'One trajectory per run × topic × stance' })
   trajectories(@Args(() => TrajectoryArgs) args: TrajectoryArgs): Promise<Trajectory[]> {
-    return this.analysis.trajectories({ ...toSelection(args), maxPoints: args.maxPoints, emaAlpha: args.smoothing?.alpha }) as Promise<
-      Trajectory[]
-    >;
+    return this.analysis.trajectories({ ...toSelection(args), maxPoints: args.maxPoints, emaAlpha: args.smoothing?.alpha });
   }
 
   @Query(() => [DriftMetric], { description: 'Drift magnitude and time for every non-base stage of the selected runs' })
   driftMetrics(@Args(() => DriftArgs) args: DriftArgs): Promise<DriftMetric[]> {
-    return this.analysis.driftMetrics({ ...toSelection(args), endpoint: args.endpoint }) as Promise<DriftMetric[]>;
+    return this.analysis.driftMetrics({ ...toSelection(args), endpoint: args.endpoint });
   }
 
   @Query(() => [StageAttribution], { description: 'Share of the value change per stage' })
   stageAttribution(@Args(() => SelectionArgs) args: SelectionArgs): Promise<StageAttribution[]> {
-    return this.analysis.stageAttribution(toSelection(args)) as Promise<StageAttribution[]>;
+    return this.analysis.stageAttribution(toSelection(args));
   }
 
   @Query(() => [GroupedTrajectory], {
@@ -50,10 +33,10 @@ export class AnalysisResolver {
   groupedTrajectories(@Args(() => GroupedTrajectoryArgs) args: GroupedTrajectoryArgs): Promise<GroupedTrajectory[]> {
     return this.analysis.groupedTrajectories({
       ...toSelection(args),
-      groupBy: args.groupBy as GroupFactor[],
+      groupBy: args.groupBy,
       gridPoints: args.gridPoints,
-      stageKind: args.stageKind as StageKind,
+      stageKind: args.stageKind,
       endpoint: args.endpoint,
-    }) as Promise<GroupedTrajectory[]>;
+    });
   }
 }

@@ -1,63 +1,5 @@
-import { Field, Float, ID, InputType, Int, ObjectType, ArgsType, registerEnumType } from 'type-graphql';
-import { RunFilter } from '../catalog/catalog.types';
-import { SmoothingMethod, StageKindEnum, StanceEnum } from '../common/enums';
-
-export enum DriftEndpointEnum {
-  LAST = 'LAST',
-  EXTREMUM = 'EXTREMUM',
-}
-registerEnumType(DriftEndpointEnum, {
-  name: 'DriftEndpoint',
-  description: 'LAST: magnitude = last − first point of the stage path. EXTREMUM: the point farthest from the first.',
-});
-
-@ArgsType()
-export class SelectionArgs {
-  @Field(() => [ID], {
-    nullable: true,
-    description: 'Run ids (Run.id, or a manifest run key that names one run). Omitted: every run the filter matches.',
-  })
-  runIds?: string[];
-
-  @Field(() => RunFilter, { nullable: true, description: 'Select runs by lab, dataset, model, algorithm, stage dataset or stage kind' })
-  runFilter?: RunFilter;
-
-  @Field(() => [String], { nullable: true, description: 'Topics; omitted means all' })
-  topics?: string[];
-
-  @Field(() => [StanceEnum], { nullable: true, description: 'Stances; omitted means all three' })
-  stances?: StanceEnum[];
-
-  @Field(() => Float, { defaultValue: 0.95, description: 'Confidence level γ of the intervals, strictly between 0 and 1' })
-  confidence!: number;
-}
-
-@InputType({ description: 'Smoothing applied at full resolution, before downsampling' })
-export class SmoothingInput {
-  @Field(() => SmoothingMethod, { defaultValue: SmoothingMethod.EMA })
-  method!: SmoothingMethod;
-
-  @Field(() => Float, { description: 'EMA weight of the newest point, in (0, 1]; 1 means no smoothing' })
-  alpha!: number;
-}
-
-@ArgsType()
-export class TrajectoryArgs extends SelectionArgs {
-  @Field(() => Int, {
-    nullable: true,
-    description: 'Downsample each trajectory to at most this many points, keeping each bucket’s min and max',
-  })
-  maxPoints?: number;
-
-  @Field(() => SmoothingInput, { nullable: true })
-  smoothing?: SmoothingInput;
-}
-
-@ArgsType()
-export class DriftArgs extends SelectionArgs {
-  @Field(() => DriftEndpointEnum, { defaultValue: DriftEndpointEnum.LAST })
-  endpoint!: DriftEndpointEnum;
-}
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { GroupFactor, StageKind, Stance } from '../common/enums';
 
 /** The key every per-run analytic row carries. */
 // Not reachable from any field itself, so it does not appear in the schema.
@@ -72,8 +14,8 @@ export abstract class RunTopicStance {
   @Field(() => String)
   topic!: string;
 
-  @Field(() => StanceEnum)
-  stance!: StanceEnum;
+  @Field(() => Stance)
+  stance!: Stance;
 }
 
 // simpleResolvers: plain data fields, no middlewares to run per value.
@@ -82,8 +24,8 @@ export class TrajectoryPointType {
   @Field(() => String)
   stage!: string;
 
-  @Field(() => StageKindEnum)
-  stageKind!: StageKindEnum;
+  @Field(() => StageKind)
+  stageKind!: StageKind;
 
   @Field(() => Int, { description: 'Step within the stage' })
   step!: number;
@@ -94,7 +36,7 @@ export class TrajectoryPointType {
   @Field(() => Float, { description: 'step / T_k of the stage' })
   progress!: number;
 
-  @Field(() => Float, { description: 'Mean over prompts of the prompt means (DESIGN §3.2)' })
+  @Field(() => Float, { description: 'Value: the mean over prompts of their prompt means (README, Metrics 2)' })
   value!: number;
 
   @Field(() => Float)
@@ -113,13 +55,16 @@ export class Trajectory extends RunTopicStance {
   points!: TrajectoryPointType[];
 }
 
-@ObjectType({ description: 'Drift of one non-base stage for one run, topic and stance (DESIGN §3.5-6)', simpleResolvers: true })
+@ObjectType({
+  description: 'Drift of one non-base stage for one run, topic and stance (README, Metrics 5-6)',
+  simpleResolvers: true,
+})
 export class DriftMetric extends RunTopicStance {
   @Field(() => String)
   stage!: string;
 
-  @Field(() => StageKindEnum)
-  stageKind!: StageKindEnum;
+  @Field(() => StageKind)
+  stageKind!: StageKind;
 
   @Field(() => Float, { description: 'Signed drift magnitude for the requested endpoint' })
   magnitude!: number;
@@ -145,8 +90,8 @@ export class StageShare {
   @Field(() => String)
   stage!: string;
 
-  @Field(() => StageKindEnum)
-  stageKind!: StageKindEnum;
+  @Field(() => StageKind)
+  stageKind!: StageKind;
 
   @Field(() => Float, { description: 'Δ_k: the stage’s drift magnitude' })
   delta!: number;
@@ -164,7 +109,7 @@ export class StageShare {
   distributionShift!: number | null;
 }
 
-@ObjectType({ description: 'How much of a run’s value change each stage contributed (DESIGN §3.7)' })
+@ObjectType({ description: 'How much of a run’s value change each stage contributed (README, Metrics 7)' })
 export class StageAttribution extends RunTopicStance {
   @Field(() => Float)
   totalDelta!: number;
@@ -173,39 +118,10 @@ export class StageAttribution extends RunTopicStance {
   stages!: StageShare[];
 }
 
-export enum GroupFactorEnum {
-  ALGORITHM = 'ALGORITHM',
-  DATASET = 'DATASET',
-  MODEL = 'MODEL',
-  SFT_DATASET = 'SFT_DATASET',
-  LAB = 'LAB',
-}
-registerEnumType(GroupFactorEnum, {
-  name: 'GroupFactor',
-  description:
-    'ALGORITHM / DATASET: algorithm and training data of the run’s last stage of the chosen stageKind (default PREFERENCE); ' +
-    'SFT_DATASET: data of the last SFT stage; MODEL; LAB',
-});
-
-@ArgsType()
-export class GroupedTrajectoryArgs extends SelectionArgs {
-  @Field(() => [GroupFactorEnum], { description: 'Factors whose level combinations form the groups; [] puts all runs in one group' })
-  groupBy!: GroupFactorEnum[];
-
-  @Field(() => Int, { defaultValue: 50, description: 'Points of the common progress grid per stage (2 to 1000)' })
-  gridPoints!: number;
-
-  @Field(() => StageKindEnum, { defaultValue: StageKindEnum.PREFERENCE, description: 'Stage kind the ALGORITHM and DATASET factors read' })
-  stageKind!: StageKindEnum;
-
-  @Field(() => DriftEndpointEnum, { defaultValue: DriftEndpointEnum.LAST, description: 'Endpoint of the grouped drift magnitudes' })
-  endpoint!: DriftEndpointEnum;
-}
-
 @ObjectType()
 export class GroupLevel {
-  @Field(() => GroupFactorEnum)
-  factor!: GroupFactorEnum;
+  @Field(() => GroupFactor)
+  factor!: GroupFactor;
 
   @Field(() => String)
   level!: string;
@@ -265,18 +181,28 @@ export class GroupedDrift {
   driftTime!: GroupedEstimate;
 }
 
-@ObjectType({ description: 'The k-th evaluated stage of the group’s runs' })
+@ObjectType({
+  description:
+    'One aligned stage slot of a group: stages of the same kind matched by their occurrence counted from each run’s end ' +
+    '(the last preference stage of every run with the last preference stage of the others), in training order',
+})
 export class GroupedStage {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Position of the slot in the group, from 0' })
   index!: number;
 
-  @Field(() => String, { description: 'Stage name (of the first run; runs are aligned by position)' })
+  @Field(() => String, { description: 'The first of stageNames' })
   stage!: string;
 
-  @Field(() => StageKindEnum)
-  stageKind!: StageKindEnum;
+  @Field(() => [String], { description: 'The stage names this slot holds across the group’s runs' })
+  stageNames!: string[];
 
-  @Field(() => Int)
+  @Field(() => StageKind)
+  stageKind!: StageKind;
+
+  @Field(() => Int, { description: '0 = each run’s last stage of this kind, 1 = the one before it, ...' })
+  occurrenceFromEnd!: number;
+
+  @Field(() => Int, { description: 'Runs with data for this topic in this slot' })
   runs!: number;
 
   @Field(() => [GroupedPoint])
@@ -297,8 +223,8 @@ export class GroupedTrajectory {
   @Field(() => String)
   topic!: string;
 
-  @Field(() => StanceEnum)
-  stance!: StanceEnum;
+  @Field(() => Stance)
+  stance!: Stance;
 
   @Field(() => [ID])
   runIds!: string[];

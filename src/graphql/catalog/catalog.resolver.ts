@@ -1,16 +1,18 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { Max, Min } from 'class-validator';
-import { CatalogService, type RunRow, type RunSelector } from '../../services/catalog.service';
+import { Max, Min, ValidateNested } from 'class-validator';
+import { CatalogService, type RunRow } from '../../services/catalog.service';
 import { NotFoundError, UserInputError } from '../../errors';
+import { LIMITS } from '../../services/limits';
 import { decodeCursor, encodeCursor } from '../common/connection';
 import type { Context } from '../context';
 import { Dataset, Run, RunConnection, RunFilter, Stage, Topic } from './catalog.types';
 
-export const MAX_PAGE = 200;
+const MAX_PAGE = LIMITS.page;
 
 @ArgsType()
 class RunsArgs {
   @Field(() => RunFilter, { nullable: true })
+  @ValidateNested()
   filter?: RunFilter;
 
   @Field(() => Int, { defaultValue: 50, description: `Page size, 1 to ${MAX_PAGE}` })
@@ -20,6 +22,13 @@ class RunsArgs {
 
   @Field(() => String, { nullable: true, description: 'endCursor of the previous page' })
   after?: string;
+}
+
+@ArgsType()
+class TopicsArgs {
+  @Field(() => RunFilter, { nullable: true, description: 'Omitted: topics of every run' })
+  @ValidateNested()
+  runFilter?: RunFilter;
 }
 
 function toRun(r: RunRow): Run {
@@ -55,7 +64,7 @@ export class CatalogResolver {
         throw new UserInputError('after is not a cursor from this API; pass pageInfo.endCursor of the previous page', 'after');
       offset = decoded + 1;
     }
-    const { rows, total } = await this.catalog.runs((filter as RunSelector) ?? {}, offset, first);
+    const { rows, total } = await this.catalog.runs(filter ?? {}, offset, first);
     const nodes = rows.map(toRun);
     const edges = nodes.map((node, i) => ({ node, cursor: encodeCursor(offset + i) }));
     return {
@@ -80,8 +89,8 @@ export class CatalogResolver {
   }
 
   @Query(() => [Topic], { description: 'Topics with data, optionally only those of the runs a filter selects' })
-  topics(@Arg('runFilter', () => RunFilter, { nullable: true }) runFilter?: RunFilter): Promise<Topic[]> {
-    return this.catalog.topics((runFilter as RunSelector) ?? null);
+  topics(@Args(() => TopicsArgs) { runFilter }: TopicsArgs): Promise<Topic[]> {
+    return this.catalog.topics(runFilter ?? null);
   }
 
   @FieldResolver(() => [Stage])

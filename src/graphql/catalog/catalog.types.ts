@@ -1,8 +1,9 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ArrayMaxSize } from 'class-validator';
 import { PageInfo } from '../common/connection';
-import { StageKindEnum } from '../common/enums';
+import { LIMITS } from '../../services/limits';
+import { StageKind } from '../common/enums';
+import { BoundedList } from '../common/validators';
 
 @ObjectType({ description: 'A lab that published drift traces' })
 export class Lab {
@@ -63,8 +64,8 @@ export class Stage {
   @Field(() => String)
   name!: string;
 
-  @Field(() => StageKindEnum)
-  kind!: StageKindEnum;
+  @Field(() => StageKind)
+  kind!: StageKind;
 
   @Field(() => Int, { description: 'Position in the run, from 0' })
   ordinal!: number;
@@ -133,8 +134,6 @@ export class RunConnection {
   totalCount!: number;
 }
 
-const MAX_FILTER_VALUES = 100;
-
 @InputType({
   description:
     'Selects runs. Each field takes one value or a list (any of them matches); fields combine with AND. ' +
@@ -142,31 +141,31 @@ const MAX_FILTER_VALUES = 100;
 })
 export class RunFilter {
   @Field(() => [String], { nullable: true, description: 'Lab name' })
-  @ArrayMaxSize(MAX_FILTER_VALUES)
+  @BoundedList(LIMITS.filterValues)
   lab?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Dataset (bundle) name' })
-  @ArrayMaxSize(MAX_FILTER_VALUES)
+  @BoundedList(LIMITS.filterValues)
   dataset?: string[];
 
   @Field(() => [String], { nullable: true })
-  @ArrayMaxSize(MAX_FILTER_VALUES)
+  @BoundedList(LIMITS.filterValues)
   model?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Algorithm of any stage (sft, ppo, dpo, ...)' })
-  @ArrayMaxSize(MAX_FILTER_VALUES)
+  @BoundedList(LIMITS.filterValues)
   algorithm?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Training data of any stage' })
-  @ArrayMaxSize(MAX_FILTER_VALUES)
+  @BoundedList(LIMITS.filterValues)
   stageDataset?: string[];
 
-  @Field(() => [StageKindEnum], { nullable: true, description: 'Runs having a stage of this kind' })
-  @ArrayMaxSize(MAX_FILTER_VALUES)
-  stageKind?: StageKindEnum[];
+  @Field(() => [StageKind], { nullable: true, description: 'Runs having a stage of this kind' })
+  @BoundedList(LIMITS.filterValues)
+  stageKind?: StageKind[];
 
   @Field(() => [String], { nullable: true, description: 'Manifest run ids' })
-  @ArrayMaxSize(MAX_FILTER_VALUES)
+  @BoundedList(LIMITS.runIdsPerQuery)
   key?: string[];
 }
 

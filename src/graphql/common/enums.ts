@@ -1,24 +1,35 @@
+/**
+ * The domain vocabularies (src/domain.ts) registered as GraphQL enums. Import them from here in
+ * GraphQL types so that registration has run before the schema is built.
+ */
 import { registerEnumType } from 'type-graphql';
+import { DriftEndpoint, EffectFactor, GroupFactor, Outcome, SmoothingMethod, StageKind, Stance, SumOfSquares } from '../../domain';
 
-export enum StanceEnum {
-  SUPPORT = 'support',
-  NEUTRAL = 'neutral',
-  OPPOSE = 'oppose',
-}
-registerEnumType(StanceEnum, { name: 'Stance', description: 'Stance a judged answer takes on the question' });
-
-export enum StageKindEnum {
-  BASE = 'base',
-  SFT = 'sft',
-  PREFERENCE = 'preference',
-  OTHER = 'other',
-}
-registerEnumType(StageKindEnum, { name: 'StageKind', description: 'Kind of a post-training stage' });
-
-export enum SmoothingMethod {
-  EMA = 'ema',
-}
+registerEnumType(Stance, { name: 'Stance', description: 'Stance a judged answer takes on the question' });
+registerEnumType(StageKind, { name: 'StageKind', description: 'Kind of a post-training stage' });
 registerEnumType(SmoothingMethod, {
   name: 'SmoothingMethod',
   description: 'EMA: exponential moving average over the checkpoints in training order',
 });
+registerEnumType(DriftEndpoint, {
+  name: 'DriftEndpoint',
+  description: 'LAST: magnitude = last − first point of the stage path. EXTREMUM: the point farthest from the first.',
+});
+registerEnumType(GroupFactor, {
+  name: 'GroupFactor',
+  description:
+    'ALGORITHM / DATASET: algorithm and training data of the run’s last stage of the chosen stageKind (default PREFERENCE); ' +
+    'SFT_DATASET: data of the last SFT stage; MODEL; LAB',
+});
+registerEnumType(EffectFactor, {
+  name: 'EffectFactor',
+  description:
+    'ALGORITHM / DATASET of the analysed stage; SFT_DATASET of the last sft stage; MODEL; LAB; TOPIC (one observation per run and topic)',
+});
+registerEnumType(Outcome, { name: 'Outcome', description: 'Per-run outcome of the run’s last stage of the chosen kind' });
+registerEnumType(SumOfSquares, {
+  name: 'SumOfSquares',
+  description: 'TYPE_I: sequential, R anova(); TYPE_II: car::Anova(type = 2); TYPE_III: car::Anova(type = 3) with sum-to-zero contrasts',
+});
+
+export { DriftEndpoint, EffectFactor, GroupFactor, Outcome, SmoothingMethod, StageKind, Stance, SumOfSquares };

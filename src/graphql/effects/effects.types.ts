@@ -1,95 +1,5 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { RunFilter } from '../catalog/catalog.types';
-import { DriftEndpointEnum } from '../analysis/analysis.types';
-import { StageKindEnum, StanceEnum } from '../common/enums';
-
-export enum OutcomeEnum {
-  DRIFT_MAGNITUDE = 'DRIFT_MAGNITUDE',
-  DRIFT_TIME = 'DRIFT_TIME',
-  END_VALUE = 'END_VALUE',
-}
-registerEnumType(OutcomeEnum, { name: 'Outcome', description: 'Per-run outcome of the run’s last stage of the chosen kind' });
-
-export enum EffectFactorEnum {
-  ALGORITHM = 'ALGORITHM',
-  DATASET = 'DATASET',
-  MODEL = 'MODEL',
-  SFT_DATASET = 'SFT_DATASET',
-  LAB = 'LAB',
-  TOPIC = 'TOPIC',
-}
-registerEnumType(EffectFactorEnum, {
-  name: 'EffectFactor',
-  description:
-    'ALGORITHM / DATASET of the analysed stage; SFT_DATASET of the last sft stage; MODEL; LAB; TOPIC (one observation per run and topic)',
-});
-
-export enum SumOfSquaresEnum {
-  TYPE_I = 'TYPE_I',
-  TYPE_II = 'TYPE_II',
-  TYPE_III = 'TYPE_III',
-}
-registerEnumType(SumOfSquaresEnum, {
-  name: 'SumOfSquares',
-  description: 'TYPE_I: sequential, R anova(); TYPE_II: car::Anova(type = 2); TYPE_III: car::Anova(type = 3) with sum-to-zero contrasts',
-});
-
-@InputType({ description: 'Pairwise Welch comparisons of the levels of one factor, within each level of another' })
-export class PairwiseInput {
-  @Field(() => EffectFactorEnum)
-  factor!: EffectFactorEnum;
-
-  @Field(() => EffectFactorEnum, {
-    nullable: true,
-    description: 'Compare within each level of this factor (e.g. DATASET: "does the algorithm matter when the data is held constant?")',
-  })
-  within?: EffectFactorEnum;
-}
-
-@InputType()
-export class EffectDecompositionInput {
-  @Field(() => OutcomeEnum)
-  outcome!: OutcomeEnum;
-
-  @Field(() => StanceEnum)
-  stance!: StanceEnum;
-
-  @Field(() => StageKindEnum, { defaultValue: StageKindEnum.PREFERENCE, description: 'The run’s last stage of this kind is analysed' })
-  stageKind!: StageKindEnum;
-
-  @Field(() => [String], {
-    nullable: true,
-    description: 'Topics averaged into each run’s outcome (each weighs the same); omitted means all',
-  })
-  topics?: string[];
-
-  @Field(() => [EffectFactorEnum], {
-    nullable: true,
-    description: 'Factors in model order (matters for TYPE_I); default [ALGORITHM, DATASET]',
-  })
-  factors?: EffectFactorEnum[];
-
-  @Field(() => Boolean, { defaultValue: true, description: 'All interactions of the factors (A*B), or main effects only (A+B)' })
-  interactions!: boolean;
-
-  @Field(() => SumOfSquaresEnum, { defaultValue: SumOfSquaresEnum.TYPE_II })
-  sumOfSquares!: SumOfSquaresEnum;
-
-  @Field(() => RunFilter, { nullable: true })
-  runFilter?: RunFilter;
-
-  @Field(() => [ID], { nullable: true })
-  runIds?: string[];
-
-  @Field(() => DriftEndpointEnum, { defaultValue: DriftEndpointEnum.LAST, description: 'Endpoint of DRIFT_MAGNITUDE' })
-  endpoint!: DriftEndpointEnum;
-
-  @Field(() => Float, { defaultValue: 0.95, description: 'Confidence level of drift times and pairwise intervals' })
-  confidence!: number;
-
-  @Field(() => PairwiseInput, { nullable: true })
-  pairwise?: PairwiseInput;
-}
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { EffectFactor, Outcome, StageKind, Stance, SumOfSquares } from '../common/enums';
 
 @ObjectType()
 export class AnovaTermType {
@@ -135,8 +45,8 @@ export class AnovaResidualType {
 
 @ObjectType()
 export class FactorLevel {
-  @Field(() => EffectFactorEnum)
-  factor!: EffectFactorEnum;
+  @Field(() => EffectFactor)
+  factor!: EffectFactor;
 
   @Field(() => String)
   level!: string;
@@ -156,8 +66,8 @@ export class EffectCell {
 
 @ObjectType()
 export class MarginalMean {
-  @Field(() => EffectFactorEnum)
-  factor!: EffectFactorEnum;
+  @Field(() => EffectFactor)
+  factor!: EffectFactor;
 
   @Field(() => String)
   level!: string;
@@ -222,11 +132,11 @@ export class PairwiseComparisonType {
 
 @ObjectType()
 export class PairwiseResultType {
-  @Field(() => EffectFactorEnum)
-  factor!: EffectFactorEnum;
+  @Field(() => EffectFactor)
+  factor!: EffectFactor;
 
-  @Field(() => EffectFactorEnum, { nullable: true })
-  within!: EffectFactorEnum | null;
+  @Field(() => EffectFactor, { nullable: true })
+  within!: EffectFactor | null;
 
   @Field(() => Float)
   confidence!: number;
@@ -267,20 +177,20 @@ export class ExcludedRun {
 
 @ObjectType({ description: 'ANOVA of a per-run outcome over algorithm, data and other factors' })
 export class EffectDecomposition {
-  @Field(() => OutcomeEnum)
-  outcome!: OutcomeEnum;
+  @Field(() => Outcome)
+  outcome!: Outcome;
 
-  @Field(() => StanceEnum)
-  stance!: StanceEnum;
+  @Field(() => Stance)
+  stance!: Stance;
 
-  @Field(() => StageKindEnum)
-  stageKind!: StageKindEnum;
+  @Field(() => StageKind)
+  stageKind!: StageKind;
 
-  @Field(() => SumOfSquaresEnum)
-  sumOfSquares!: SumOfSquaresEnum;
+  @Field(() => SumOfSquares)
+  sumOfSquares!: SumOfSquares;
 
-  @Field(() => [EffectFactorEnum])
-  factors!: EffectFactorEnum[];
+  @Field(() => [EffectFactor])
+  factors!: EffectFactor[];
 
   @Field(() => Int, { description: 'Observations in the model' })
   n!: number;
