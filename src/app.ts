@@ -8,7 +8,6 @@ import http from 'node:http';
 import type { Config } from './config';
 import type { DriftDb } from './db/client';
 import { dataVersion } from './db/version';
-import { graphiqlPage } from './graphiql';
 import { createContext, type Context } from './graphql/context';
 import { formatError } from './graphql/errors';
 import { complexityLimit, depthLimit } from './graphql/limits';
@@ -53,9 +52,11 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
       res.status(503).json({ status: 'unavailable' });
     }
   });
-  app.get('/graphql', (req, res, next) => {
+  app.get('/graphql', async (req, res, next) => {
     // Browsers asking for a page get GraphiQL; GET requests carrying a query go to Apollo.
     if (req.query.query === undefined && req.accepts(['application/json', 'text/html']) === 'text/html') {
+      // Loaded on first use: its 9 MB of inlined assets would add most of a second to start-up.
+      const { graphiqlPage } = await import('./graphiql');
       res.type('html').send(graphiqlPage());
       return;
     }
