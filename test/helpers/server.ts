@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App } from '../../src/app';
-import { DriftDb } from '../../src/db/client';
+import { DriftDb, type OpenOptions } from '../../src/db/client';
 import { migrate } from '../../src/db/migrate';
 import { ingestBundle } from '../../src/ingest/ingest';
 
@@ -22,8 +22,8 @@ export interface GqlResponse<T> {
 }
 
 /** A real HTTP server on a random port over a real DuckDB file with the given bundles ingested. */
-export async function startServer(dbFile: string, bundles: string[] = [CONFORMANCE]): Promise<TestServer> {
-  const db = await DriftDb.open(dbFile);
+export async function startServer(dbFile: string, bundles: string[] = [CONFORMANCE], open: OpenOptions = {}): Promise<TestServer> {
+  const db = await DriftDb.open(dbFile, open);
   await migrate(db);
   for (const b of bundles) await ingestBundle(db, b);
   const app = await createApp(db, { DRIFT_MAX_COMPLEXITY: 20000, DRIFT_MAX_DEPTH: 8 });
