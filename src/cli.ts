@@ -51,8 +51,15 @@ program
   );
 
 program
+  .command('validate')
+  .description('run every check ingest makes and print what it would load; opens and writes no database file')
+  .argument('<bundle-dir>', 'folder holding manifest.json and the observation files')
+  .option('--quiet', 'no progress output')
+  .action(async (dir: string, opts: { quiet?: boolean }) => (await commands()).validate(dir, progressTo(opts.quiet)));
+
+program
   .command('datasets')
-  .description('datasets in a database file')
+  .description('inspect the loaded datasets (datasets list)')
   .command('list')
   .description('list the loaded datasets (opens the file read-only)')
   .option(...DB_OPTION)

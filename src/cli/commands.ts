@@ -4,7 +4,7 @@
  */
 import { CatalogService, type DatasetRow } from '../services/catalog.service';
 import { migrate } from '../db/migrate';
-import { ingestBundle, type IngestResult } from '../ingest/ingest';
+import { ingestBundle, validateBundle, type IngestResult } from '../ingest/ingest';
 import { readManifest } from '../ingest/manifest';
 import { loadDemo } from '../seed';
 import { resolveDbFile, withReadOnlyDb, withWritableDb } from './database';
@@ -15,12 +15,19 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 export function describe(r: IngestResult): string {
   const what = `${r.lab}/${r.dataset} v${r.version}`;
+  const files = `${r.files} file${r.files === 1 ? '' : 's'}`;
+  if (r.status === 'validated') {
+    return (
+      `valid: ${what} would ingest ${n(r.runs)} runs, ${n(r.topics)} topics, ${n(r.prompts)} prompts, ` +
+      `${n(r.observations)} observations from ${files} (checked in ${r.seconds.toFixed(1)} s; nothing written)`
+    );
+  }
   if (r.status === 'unchanged') {
     return `unchanged: ${what} is already loaded with identical content (sha256 ${r.contentHash.slice(0, 12)}); nothing written`;
   }
   return (
     `${r.status}: ${what}: ${n(r.runs)} runs, ${n(r.topics)} topics, ${n(r.prompts)} prompts, ` +
-    `${n(r.observations)} observations from ${r.files} file${r.files === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s`
+    `${n(r.observations)} observations from ${files} in ${r.seconds.toFixed(1)} s`
   );
 }
 
@@ -29,6 +36,11 @@ export async function ingest(dir: string, opts: { db?: string; replace?: boolean
   const file = resolveDbFile(opts.db);
   const result = await withWritableDb(file, (db) => ingestBundle(db, dir, { replace: opts.replace, progress }), progress);
   console.log(describe(result));
+}
+
+/** Every check `ingest` makes, in a private in-memory database: no database file is opened. */
+export async function validate(dir: string, progress: Progress): Promise<void> {
+  console.log(describe(await validateBundle(dir, { progress })));
 }
 
 export async function seed(opts: { db?: string; out?: string }, progress: Progress): Promise<void> {

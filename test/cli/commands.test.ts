@@ -26,7 +26,7 @@ describe('help and version', () => {
     const r = drift('--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: driftql /m);
-    for (const cmd of ['ingest', 'datasets', 'seed', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    for (const cmd of ['ingest', 'validate', 'datasets', 'seed', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
     const list = drift('datasets', 'list', '--help');
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^Usage: driftql datasets list /m);
