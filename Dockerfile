@@ -6,11 +6,13 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Dependencies only: the sources are not here yet for the prepare script's build, which runs below.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY seeds ./seeds
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -23,11 +25,12 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data && chown node:node /data && ln -s /app/dist/src/cli.js /usr/local/bin/driftql
 USER node
 VOLUME ["/data"]
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# Ingest with: docker run --rm -v driftql-data:/data -v "$PWD/bundle:/bundle:ro" driftql node dist/src/cli.js ingest /bundle
+# Ingest (with the server stopped) with:
+#   docker run --rm -v driftql-data:/data -v "$PWD/bundle:/bundle:ro" driftql driftql ingest /bundle
 CMD ["node", "dist/src/server.js"]
