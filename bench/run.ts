@@ -1,14 +1,23 @@
 /**
- * `npm run bench [-- --scales S,M,L] [--reps 20] [--duration 20] [--connections 50] [--render]`
+ * `npm run bench [-- --scales S,M,L] [--reps N] [--ingest-reps 3] [--duration 20] [--connections 50]
+ *   [--rss-runs 3] [--rss-duration 10] [--seed 1] [--render]`
  *
- * Measures driftql against raw DuckDB on the same data in the same run: ingest throughput
- * (Parquet and CSV vs CREATE TABLE AS SELECT), GraphQL latency of each analytic query beside
- * hand-written SQL over the raw observation table, throughput under concurrent load, and the
- * server's peak RSS. Writes bench/RESULTS.md and bench/results.json.
+ * Measures driftql against raw DuckDB on the same files in the same run:
+ * - ingest, against a plain CREATE TABLE AS SELECT of the files and against CTAS plus the same
+ *   aggregates (prompt means, checkpoint values) in hand-written SQL; repeated, alternating which
+ *   side goes first, after one untimed read of the files;
+ * - each analytic query (GraphQL over HTTP, result cache off) against two hand-written SQL
+ *   baselines: over the raw observation table, and over a per-checkpoint table materialised from
+ *   it once, outside the timing;
+ * - throughput under load: varied one-run chart queries with the cache off, and one query
+ *   repeated with the cache on;
+ * - the server's peak RSS over separate runs of load plus the all-run queries.
+ * Writes bench/RESULTS.md and bench/results.json (every sample).
  */
 import autocannon from 'autocannon';
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DriftDb } from '../src/db/client';
@@ -18,11 +27,19 @@ import { ingestBundle } from '../src/ingest/ingest';
 import { ROOT } from '../src/paths';
 import { SCALES, benchRuns, generateBundles, type Scale } from './generate';
 
+/** results.json layout version; results of an older layout are not merged. */
+const VERSION = 3;
+
 interface Args {
   scales: Scale[];
-  reps: number;
+  /** Calls per latency; by default 20 at S and M, 10 at L. */
+  reps: number | null;
+  ingestReps: number;
   duration: number;
   connections: number;
+  rssRuns: number;
+  rssDuration: number;
+  seed: number;
   out: string;
 }
 
@@ -35,16 +52,21 @@ function parseArgs(argv: string[]): Args {
     .split(',')
     .map((s) => s.trim().toUpperCase()) as Scale[];
   for (const s of scales) if (!(s in SCALES)) throw new Error(`unknown scale ${s}; use S, M or L`);
+  const reps = get('reps', '');
   return {
     scales,
-    reps: Number(get('reps', '20')),
+    reps: reps ? Number(reps) : null,
+    ingestReps: Number(get('ingest-reps', '3')),
     duration: Number(get('duration', '20')),
     connections: Number(get('connections', '50')),
+    rssRuns: Number(get('rss-runs', '3')),
+    rssDuration: Number(get('rss-duration', '10')),
+    seed: Number(get('seed', '1')),
     out: path.resolve(get('out', path.join(ROOT, 'bench', 'out'))),
   };
 }
 
-const log = (m: string) => process.stderr.write(`${m}\n`);
+const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,17 +76,39 @@ function quantile(xs: number[], q: number): number {
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
+const median = (xs: number[]) => quantile(xs, 0.5);
+
 async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t0 = process.hrtime.bigint();
   const r = await fn();
   return [Number(process.hrtime.bigint() - t0) / 1e6, r];
 }
 
-async function repeat(reps: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number; samples: number }> {
-  for (let i = 0; i < 2; i++) await fn(); // warm-up
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) ms.push((await timeIt(fn))[0]);
-  return { p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), samples: reps };
+interface Stat {
+  p50: number;
+  p95: number;
+  /** every timed call, ms, in call order */
+  samples: number[];
+}
+
+const stat = (ms: number[]): Stat => ({ p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), samples: ms });
+
+/**
+ * Times several contenders on the same task: two untimed warm-up calls each, then `reps` rounds in
+ * which every contender runs once, the starting contender rotating from round to round, so that
+ * noise from other work on the machine falls on all of them alike.
+ */
+async function compare(reps: number, fns: Record<string, () => Promise<unknown>>): Promise<Record<string, Stat>> {
+  const names = Object.keys(fns);
+  for (let w = 0; w < 2; w++) for (const n of names) await fns[n]!();
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < reps; i++) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(k + i) % names.length]!;
+      samples[n]!.push((await timeIt(fns[n]!))[0]);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, stat(samples[n]!)]));
 }
 
 function freshFile(file: string): string {
@@ -72,27 +116,56 @@ function freshFile(file: string): string {
   return file;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Raw DuckDB baselines: the same numbers from the raw observation table, by hand-written SQL.
+function fileMb(f: string): number {
+  return fs.existsSync(f) ? fs.statSync(f).size / 1048576 : 0;
+}
 
-const VALUES = (where: string) => `
+/** Seeded PRNG (mulberry32): the varied load sends the same sequence of requests every time. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw DuckDB baselines: the same numbers by hand-written SQL, from two sources.
+//
+// raw table: the observation rows as CREATE TABLE AS SELECT loaded them; every query first
+//   averages answers into prompt means and prompt means into per-checkpoint mean and sd.
+// materialised table `cp`: one row per run × stage × step × topic with those means and sds, built
+//   once from the raw table outside the timing. Queries over it only read pre-aggregated numbers:
+//   the limit for any server that stores them.
+
+/** Per-checkpoint mean and sd of prompt means, computed from the raw observation table. */
+const PER_CHECKPOINT = (where: string) => `
   WITH pm AS (SELECT run_id, stage, step, topic, prompt_id, avg(p_support) s, avg(p_neutral) n, avg(p_oppose) o
               FROM observations ${where} GROUP BY ALL)
   SELECT run_id, stage, step, topic, count(*) AS prompts, avg(s) vs, stddev_samp(s) ss, avg(n) vn, stddev_samp(n) sn, avg(o) vo, stddev_samp(o) so
   FROM pm GROUP BY ALL`;
 
+const MATERIALISE = `CREATE OR REPLACE TABLE cp AS SELECT * FROM (${PER_CHECKPOINT('')}) ORDER BY run_id, stage, step, topic`;
+
+type Source = (where: string) => string;
+const FROM_RAW: Source = PER_CHECKPOINT;
+const FROM_CP: Source = (where) => `SELECT run_id, stage, step, topic, prompts, vs, ss, vn, sn, vo, so FROM cp ${where}`;
+
 const ORDERED = `(CASE stage WHEN 'base' THEN 0 WHEN 'sft' THEN 1 ELSE 2 END)`;
 
-const RAW = {
-  trajectories: (runs: string[]) =>
-    `SELECT * FROM (${VALUES(`WHERE run_id IN (${runs.map(sqlString).join(', ')})`)}) ORDER BY run_id, topic, ${ORDERED}, step`,
+const SQL = {
+  trajectories: (src: Source, runs: string[]) =>
+    `SELECT * FROM (${src(`WHERE run_id IN (${runs.map(sqlString).join(', ')})`)}) ORDER BY run_id, topic, ${ORDERED}, step`,
   // Per stage: start (previous stage's last value), end, extremes and LAST magnitude per stance.
-  drift: `WITH v AS (${VALUES('')}),
+  drift: (src: Source) => `WITH v AS (${src('')}),
     e AS (SELECT run_id, topic, ${ORDERED} AS k, arg_max(vs, step) ls, arg_max(vn, step) ln, arg_max(vo, step) lo,
                  max(vs) xs, min(vs) ms, max(vn) xn, min(vn) mn, max(vo) xo, min(vo) mo FROM v GROUP BY ALL)
     SELECT *, ls - lag(ls) OVER w AS mag_s, ln - lag(ln) OVER w AS mag_n, lo - lag(lo) OVER w AS mag_o
     FROM e WINDOW w AS (PARTITION BY run_id, topic ORDER BY k)`,
-  attribution: `WITH v AS (SELECT *, ${ORDERED} AS k FROM (${VALUES('')})),
+  attribution: (src: Source) => `WITH v AS (SELECT *, ${ORDERED} AS k FROM (${src('')})),
     steps AS (SELECT *, abs(vs - lag(vs) OVER w) ds, abs(vn - lag(vn) OVER w) dn, abs(vo - lag(vo) OVER w) dd
               FROM v WINDOW w AS (PARTITION BY run_id, topic ORDER BY k, step)),
     st AS (SELECT run_id, topic, k, arg_max(vs, step) ls, arg_max(vn, step) ln, arg_max(vo, step) lo,
@@ -102,18 +175,58 @@ const RAW = {
     SELECT *, abs(delta_s) / sum(abs(delta_s)) OVER p AS net_s, pls / sum(pls) OVER p AS path_s,
               (abs(delta_s) + abs(delta_n) + abs(delta_o)) / 2 AS shift
     FROM d WHERE k > 0 WINDOW p AS (PARTITION BY run_id, topic)`,
-  grouped: `WITH v AS (${VALUES('')})
+  grouped: (src: Source) => `WITH v AS (${src('')})
     SELECT r.algorithm, r.dataset, v.stage, v.step, v.topic, avg(vs), stddev_samp(vs), avg(vn), stddev_samp(vn), avg(vo), stddev_samp(vo), count(*)
     FROM v JOIN runs r USING (run_id) GROUP BY ALL`,
-  effect: `WITH v AS (${VALUES("WHERE stage = 'po'")}),
+  effect: (src: Source) => `WITH v AS (${src("WHERE stage = 'po'")}),
     endv AS (SELECT run_id, topic, arg_max(vs, step) e FROM v GROUP BY ALL),
     y AS (SELECT run_id, avg(e) y FROM endv GROUP BY ALL)
     SELECT r.algorithm, r.dataset, count(*), avg(y), var_samp(y) FROM y JOIN runs r USING (run_id) GROUP BY ALL`,
 };
 
-// ---------------------------------------------------------------------------------------------
+/**
+ * "CTAS plus aggregates": what driftql stores, in hand-written SQL on the raw rows (string keys,
+ * no id mapping, no validation): observations, prompt means with their generation counts, and
+ * per-checkpoint values (prompt count, mean and sd of prompt means per stance), in driftql's row order.
+ */
+const AGGREGATES = [
+  `CREATE TABLE prompt_means AS
+   SELECT run_id, stage, step, topic, prompt_id, count(*) AS generations,
+          avg(p_support) AS m_support, avg(p_neutral) AS m_neutral, avg(p_oppose) AS m_oppose
+   FROM observations GROUP BY ALL ORDER BY run_id, stage, step, topic, prompt_id`,
+  `CREATE TABLE checkpoint_values AS
+   SELECT run_id, stage, step, topic, count(*) AS prompts,
+          avg(m_support) AS v_support, avg(m_neutral) AS v_neutral, avg(m_oppose) AS v_oppose,
+          stddev_samp(m_support) AS sd_support, stddev_samp(m_neutral) AS sd_neutral, stddev_samp(m_oppose) AS sd_oppose
+   FROM prompt_means GROUP BY ALL ORDER BY run_id, stage, step, topic`,
+];
 
-async function startServer(dbFile: string, port: number, cacheEntries: number): Promise<ChildProcess> {
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startServer(dbFile: string, cacheEntries: number): Promise<Server> {
+  const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'server.js')], {
     env: {
       ...process.env,
@@ -127,16 +240,28 @@ async function startServer(dbFile: string, port: number, cacheEntries: number): 
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 600; i++) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  for (let i = 0; i < 1200; i++) {
+    if (child.exitCode !== null) break;
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { child, url: `http://127.0.0.1:${port}/graphql` };
     } catch {
       /* not up yet */
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  child.kill();
+  await stopServer({ child, url: '' });
   throw new Error('server did not start');
+}
+
+async function stopServer(s: Server): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function peakRssMb(pid: number): number {
@@ -165,178 +290,513 @@ const Q = {
   effect: `{ effectDecomposition(input: { outcome: END_VALUE, stance: SUPPORT, interactions: false }) { n terms { term df sumSq fValue pValue } residual { df sumSq } } }`,
 };
 
+interface RunPage {
+  nodes: { id: string; key: string }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+async function allRuns(url: string): Promise<{ id: string; key: string }[]> {
+  const out: { id: string; key: string }[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const res = (await gqlCall(
+      url,
+      `query($after: String) { runs(first: 50, after: $after) { nodes { id key } pageInfo { hasNextPage endCursor } } }`,
+      {
+        after,
+      },
+    )) as { data: { runs: RunPage } };
+    const page: RunPage = res.data.runs;
+    out.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return out;
+    after = page.pageInfo.endCursor;
+  }
+}
+
+interface LoadResult {
+  query: string;
+  cache: boolean;
+  connections: number;
+  seconds: number;
+  requests: number;
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  /** 200 responses whose body carries GraphQL errors */
+  graphqlErrors: number;
+}
+
+/** autocannon at `connections` for `seconds`; `body` is called for every request. */
+async function runLoad(
+  url: string,
+  connections: number,
+  seconds: number,
+  body: () => string,
+): Promise<Omit<LoadResult, 'query' | 'cache'>> {
+  let graphqlErrors = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, body: body() }),
+        onResponse: (status, resBody) => {
+          if (status === 200 && resBody.includes('"errors"')) graphqlErrors++;
+        },
+      },
+    ],
+  });
+  return {
+    connections,
+    seconds,
+    requests: result.requests.total,
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    graphqlErrors,
+  };
+}
+
+/** Bodies of one-run, one-topic chart queries, run and topic drawn from a seeded PRNG. */
+function variedCharts(ids: string[], topics: string[], seed: number): () => string {
+  const rnd = prng(seed);
+  return () =>
+    JSON.stringify({
+      query: Q.chart,
+      variables: { id: ids[Math.floor(rnd() * ids.length)]!, topic: topics[Math.floor(rnd() * topics.length)]! },
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface IngestResult {
+  format: string;
+  /** bytes read once, untimed, before the repetitions (to warm the OS page cache) */
+  warmBytes: number;
+  /** per repetition, the order the three sides ran in */
+  orders: string[][];
+  /** seconds per repetition, from the first statement to COMMIT */
+  driftqlSec: number[];
+  ctasSec: number[];
+  ctasAggSec: number[];
+  /** seconds per repetition, from the first statement to the database file being closed (its checkpoint written) */
+  driftqlClosedSec: number[];
+  ctasClosedSec: number[];
+  ctasAggClosedSec: number[];
+  median: { driftql: number; ctas: number; ctasAgg: number };
+  medianClosed: { driftql: number; ctas: number; ctasAgg: number };
+  /** throughput ratios: raw side's median time / driftql's median time (higher is better for driftql), to COMMIT */
+  vsCtas: number;
+  vsCtasAgg: number;
+  /** the same ratios, to the file being closed */
+  vsCtasClosed: number;
+  vsCtasAggClosed: number;
+  dbMb: { driftql: number; ctas: number; ctasAgg: number };
+}
+
+interface QueryResult {
+  name: string;
+  /** driftql, GraphQL over HTTP, result cache off */
+  driftql: Stat;
+  /** hand-written SQL over the raw observation table */
+  raw: Stat;
+  /** hand-written SQL over the materialised per-checkpoint table */
+  mat: Stat;
+  /** driftql, cache on, the same call repeated */
+  warm: Stat;
+  /** driftql p50 / raw-table SQL p50 (below 1: driftql faster) */
+  ratioRaw: number;
+  /** driftql p50 / materialised-table SQL p50 (below 1: driftql faster) */
+  ratioMat: number;
+}
+
 interface ScaleResult {
+  version: number;
   scale: Scale;
-  /** Machine and run facts: each scale may come from a different `npm run bench` invocation. */
-  machine?: ReturnType<typeof machine>;
-  reps?: number;
+  machine: ReturnType<typeof machine> & { endedAt: string; loadAverageAtEnd: number[] };
+  reps: number;
   runs: number;
   rows: number;
-  ingest: {
-    format: string;
-    driftqlSec: number;
-    rawSec: number;
-    driftqlRowsPerSec: number;
-    rawRowsPerSec: number;
-    ratio: number;
-    dbMb: number;
-    rawDbMb: number;
-  }[];
-  queries: {
-    name: string;
-    driftql: { p50: number; p95: number };
-    warm: { p50: number; p95: number };
-    raw: { p50: number; p95: number };
-    ratio: number;
-  }[];
-  load: {
-    query: string;
-    connections: number;
-    seconds: number;
-    requestsPerSec: number;
-    p50: number;
-    p99: number;
-    errors: number;
-    non2xx: number;
-  } | null;
-  peakRssMb: number;
+  ingest: IngestResult[];
+  /** seconds to build the materialised per-checkpoint table from the raw table (not timed in the queries) */
+  materialiseSec: number;
+  /** driftql's checkpoint_values against the materialised table, as a check that both hold the same numbers */
+  check: { rows: number; rawRows: number; maxAbsDiff: number };
+  queries: QueryResult[];
+  load: { uncachedVaried: LoadResult | null; cachedSingle: LoadResult | null };
+  rss: {
+    /** one run each: server (cache on, the default) on this scale's database, varied load, then every all-run query */
+    runsMb: number[];
+    minMb: number;
+    maxMb: number;
+    loadSeconds: number;
+    /** VmHWM of the servers used for the latency and load measurements */
+    latencyServersMb: { cacheOff: number; cacheOn: number };
+  };
 }
 
-function fileMb(f: string): number {
-  return fs.existsSync(f) ? fs.statSync(f).size / 1048576 : 0;
+async function readOnce(files: string[]): Promise<number> {
+  let bytes = 0;
+  for (const f of files) {
+    await new Promise<void>((resolve, reject) => {
+      fs.createReadStream(f, { highWaterMark: 1 << 20 })
+        .on('data', (c) => (bytes += c.length))
+        .on('end', resolve)
+        .on('error', reject);
+    });
+  }
+  return bytes;
 }
 
-async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
-  const n = SCALES[scale];
-  const dir = path.join(args.out, scale);
-  log(`\n== scale ${scale}: ${n} runs`);
-  const bundles = await generateBundles(path.join(dir, 'bundles'), n, log);
+/** Seconds from the first statement to COMMIT, and to the database file being closed (checkpointed). */
+interface IngestTime {
+  commit: number;
+  closed: number;
+}
+
+async function timeDriftqlIngest(bundle: string, dbFile: string): Promise<IngestTime> {
+  const db = await DriftDb.open(freshFile(dbFile), { readConnections: 1 });
+  await migrate(db);
+  const t0 = process.hrtime.bigint();
+  await ingestBundle(db, bundle);
+  const t1 = process.hrtime.bigint();
+  await db.close();
+  const t2 = process.hrtime.bigint();
+  return { commit: Number(t1 - t0) / 1e9, closed: Number(t2 - t0) / 1e9 };
+}
+
+async function timeRawIngest(reader: string, dbFile: string, rows: number, aggregates: boolean): Promise<IngestTime> {
+  const db = await DriftDb.open(freshFile(dbFile), { readConnections: 1 });
+  const t0 = process.hrtime.bigint();
+  await db.withWriter(async (c) => {
+    await c.run('BEGIN TRANSACTION');
+    await c.run(`CREATE TABLE observations AS SELECT * FROM ${reader}`);
+    if (aggregates) for (const s of AGGREGATES) await c.run(s);
+    await c.run('COMMIT');
+  });
+  const t1 = process.hrtime.bigint();
+  await db.close();
+  const t2 = process.hrtime.bigint();
+  const check = await DriftDb.open(dbFile, { readConnections: 1 });
+  const n = Number((await check.query('SELECT count(*) AS n FROM observations'))[0]?.n);
+  await check.close();
+  if (n !== rows) throw new Error(`raw CTAS loaded ${n} rows, expected ${rows}`);
+  return { commit: Number(t1 - t0) / 1e9, closed: Number(t2 - t0) / 1e9 };
+}
+
+async function benchIngest(
+  dir: string,
+  bundles: { parquet: string; csv: string; rows: number },
+  args: Args,
+): Promise<{ ingest: IngestResult[]; driftqlDb: string; rawDb: string }> {
   const manifestFiles = (b: string) =>
     (JSON.parse(fs.readFileSync(path.join(b, 'manifest.json'), 'utf8')) as { files: { path: string }[] }).files.map((f) =>
       path.join(b, f.path),
     );
-
-  const ingest: ScaleResult['ingest'] = [];
-  const dbFiles: Record<string, string> = {};
+  const ingest: IngestResult[] = [];
   for (const format of ['parquet', 'csv'] as const) {
     const bundle = bundles[format];
-    const dbFile = freshFile(path.join(dir, `driftql-${format}.duckdb`));
-    const db = await DriftDb.open(dbFile, { readConnections: 1 });
-    await migrate(db);
-    const [ms] = await timeIt(() => ingestBundle(db, bundle));
-    await db.close();
-    dbFiles[format] = dbFile;
-
-    const rawFile = freshFile(path.join(dir, `raw-${format}.duckdb`));
-    const raw = await DriftDb.open(rawFile, { readConnections: 1 });
-    const list = manifestFiles(bundle).map(sqlString).join(', ');
+    const files = manifestFiles(bundle);
+    const list = files.map(sqlString).join(', ');
     const reader = format === 'parquet' ? `read_parquet([${list}])` : `read_csv([${list}], header = true)`;
-    const [rawMs] = await timeIt(() => raw.withWriter((c) => c.run(`CREATE TABLE observations AS SELECT * FROM ${reader}`)));
-    await raw.close();
-    const rows = bundles.rows;
-    ingest.push({
+    const db = {
+      driftql: path.join(dir, `driftql-${format}.duckdb`),
+      ctas: path.join(dir, `raw-${format}.duckdb`),
+      ctasAgg: path.join(dir, `rawagg-${format}.duckdb`),
+    };
+    const warmBytes = await readOnce(files);
+    log(`  ${format}: read ${(warmBytes / 1048576).toFixed(0)} MB once to warm the page cache`);
+    const r: IngestResult = {
       format,
-      driftqlSec: ms / 1000,
-      rawSec: rawMs / 1000,
-      driftqlRowsPerSec: rows / (ms / 1000),
-      rawRowsPerSec: rows / (rawMs / 1000),
-      ratio: rawMs / ms,
-      dbMb: fileMb(dbFile),
-      rawDbMb: fileMb(rawFile),
-    });
-    log(`  ingest ${format}: driftql ${(ms / 1000).toFixed(1)} s, raw CTAS ${(rawMs / 1000).toFixed(1)} s`);
+      warmBytes,
+      orders: [],
+      driftqlSec: [],
+      ctasSec: [],
+      ctasAggSec: [],
+      driftqlClosedSec: [],
+      ctasClosedSec: [],
+      ctasAggClosedSec: [],
+      median: { driftql: 0, ctas: 0, ctasAgg: 0 },
+      medianClosed: { driftql: 0, ctas: 0, ctasAgg: 0 },
+      vsCtas: 0,
+      vsCtasAgg: 0,
+      vsCtasClosed: 0,
+      vsCtasAggClosed: 0,
+      dbMb: { driftql: 0, ctas: 0, ctasAgg: 0 },
+    };
+    for (let rep = 0; rep < args.ingestReps; rep++) {
+      const order = rep % 2 === 0 ? ['driftql', 'ctas', 'ctasAgg'] : ['ctas', 'ctasAgg', 'driftql'];
+      r.orders.push(order);
+      for (const side of order) {
+        if (typeof global.gc === 'function') global.gc();
+        if (side === 'driftql') {
+          const t = await timeDriftqlIngest(bundle, db.driftql);
+          r.driftqlSec.push(t.commit);
+          r.driftqlClosedSec.push(t.closed);
+        } else if (side === 'ctas') {
+          const t = await timeRawIngest(reader, db.ctas, bundles.rows, false);
+          r.ctasSec.push(t.commit);
+          r.ctasClosedSec.push(t.closed);
+        } else {
+          const t = await timeRawIngest(reader, db.ctasAgg, bundles.rows, true);
+          r.ctasAggSec.push(t.commit);
+          r.ctasAggClosedSec.push(t.closed);
+        }
+      }
+      log(
+        `  ingest ${format} #${rep + 1} (${order.join(' → ')}), to commit / closed: driftql ${r.driftqlSec.at(-1)!.toFixed(2)} / ${r.driftqlClosedSec.at(-1)!.toFixed(2)} s, ` +
+          `CTAS ${r.ctasSec.at(-1)!.toFixed(2)} / ${r.ctasClosedSec.at(-1)!.toFixed(2)} s, CTAS + aggregates ${r.ctasAggSec.at(-1)!.toFixed(2)} / ${r.ctasAggClosedSec.at(-1)!.toFixed(2)} s`,
+      );
+    }
+    r.median = { driftql: median(r.driftqlSec), ctas: median(r.ctasSec), ctasAgg: median(r.ctasAggSec) };
+    r.medianClosed = { driftql: median(r.driftqlClosedSec), ctas: median(r.ctasClosedSec), ctasAgg: median(r.ctasAggClosedSec) };
+    r.vsCtas = r.median.ctas / r.median.driftql;
+    r.vsCtasAgg = r.median.ctasAgg / r.median.driftql;
+    r.vsCtasClosed = r.medianClosed.ctas / r.medianClosed.driftql;
+    r.vsCtasAggClosed = r.medianClosed.ctasAgg / r.medianClosed.driftql;
+    r.dbMb = { driftql: fileMb(db.driftql), ctas: fileMb(db.ctas), ctasAgg: fileMb(db.ctasAgg) };
+    ingest.push(r);
   }
+  return { ingest, driftqlDb: path.join(dir, 'driftql-parquet.duckdb'), rawDb: path.join(dir, 'raw-parquet.duckdb') };
+}
 
-  // Raw baseline database, with run attributes for the grouped queries.
-  const raw = await DriftDb.open(path.join(dir, 'raw-parquet.duckdb'), { readConnections: 1 });
+async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
+  const n = SCALES[scale];
+  const reps = args.reps ?? (scale === 'L' ? 10 : 20);
+  const dir = path.join(args.out, scale);
+  const startedAt = machine();
+  log(`== scale ${scale}: ${n} runs; load average ${startedAt.loadAverage.join(', ')}`);
+  const bundles = await generateBundles(path.join(dir, 'bundles'), n, log);
+
+  const { ingest, driftqlDb, rawDb } = await benchIngest(dir, bundles, args);
+
+  // The raw baseline database (the last parquet CTAS): run attributes for the grouped queries and
+  // the materialised per-checkpoint table, both built here, outside any timing.
+  const raw = await DriftDb.open(rawDb, { readConnections: 1 });
   const runs = benchRuns(n);
-  await raw.withWriter(async (c) => {
-    await c.run('CREATE OR REPLACE TABLE runs (run_id VARCHAR, algorithm VARCHAR, dataset VARCHAR)');
-    await c.run(
-      `INSERT INTO runs VALUES ${runs.map((r) => `(${sqlString(r.id)}, ${sqlString(r.algorithm)}, ${sqlString(r.pref)})`).join(', ')}`,
-    );
-  });
+  const [matMs] = await timeIt(() =>
+    raw.withWriter(async (c) => {
+      await c.run('CREATE OR REPLACE TABLE runs (run_id VARCHAR, algorithm VARCHAR, dataset VARCHAR)');
+      await c.run(
+        `INSERT INTO runs VALUES ${runs.map((r) => `(${sqlString(r.id)}, ${sqlString(r.algorithm)}, ${sqlString(r.pref)})`).join(', ')}`,
+      );
+      await c.run(MATERIALISE);
+      await c.run('CHECKPOINT');
+    }),
+  );
+  log(`  materialised per-checkpoint table in ${(matMs / 1000).toFixed(1)} s (not timed in the queries)`);
 
-  // Cold: the result cache is off, so every call computes (this is what the raw SQL is compared
-  // with). Warm: a second server with the cache on answers repeats from memory; the load test
-  // runs against it too. Peak RSS is the larger of the two servers'.
-  const queries: ScaleResult['queries'] = [];
-  let load: ScaleResult['load'] = null;
-  let rss = 0;
-  const cold = new Map<string, { p50: number; p95: number }>();
-  const warm = new Map<string, { p50: number; p95: number }>();
-  const rawTimes = new Map<string, { p50: number; p95: number }>();
-  let loadTopic = '';
-  let oneId = '';
-  const names: string[] = [];
-  for (const cacheEntries of [0, 256]) {
-    const port = 4800 + Math.floor(Math.random() * 1000);
-    const server = await startServer(dbFiles.parquet!, port, cacheEntries);
-    const url = `http://127.0.0.1:${port}/graphql`;
+  // Both sides must hold the same per-checkpoint numbers.
+  const check = await (async () => {
+    const mine = await DriftDb.open(driftqlDb, { readConnections: 1 });
     try {
-      const ids = (
-        (await gqlCall(url, `{ runs(first: 20) { nodes { id key } } }`)) as { data: { runs: { nodes: { id: string; key: string }[] } } }
-      ).data.runs.nodes;
-      const one = [ids[0]!];
+      const rows = Number((await mine.query('SELECT count(*) AS n FROM checkpoint_values'))[0]?.n);
+      const rawRows = Number((await raw.query('SELECT count(*) AS n FROM cp'))[0]?.n);
+      const mineVals = await mine.query(
+        `SELECT r.key AS run_id, s.name AS stage, c.step, t.name AS topic, c.v_support, c.sd_support
+         FROM checkpoint_values c JOIN runs r ON r.id = c.run_id JOIN stages s ON s.id = c.stage_id JOIN topics t ON t.id = c.topic_id
+         ORDER BY 1, 2, 3, 4`,
+      );
+      const rawVals = await raw.query('SELECT run_id, stage, step, topic, vs, ss FROM cp ORDER BY 1, 2, 3, 4');
+      let maxAbsDiff = 0;
+      for (let i = 0; i < Math.min(mineVals.length, rawVals.length); i++) {
+        const a = mineVals[i]!;
+        const b = rawVals[i]!;
+        if (a.run_id !== b.run_id || a.stage !== b.stage || Number(a.step) !== Number(b.step) || a.topic !== b.topic) {
+          throw new Error(`checkpoint keys differ at row ${i}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+        }
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(Number(a.v_support) - Number(b.vs)), Math.abs(Number(a.sd_support) - Number(b.ss)));
+      }
+      return { rows, rawRows, maxAbsDiff };
+    } finally {
+      await mine.close();
+    }
+  })();
+  log(
+    `  check: driftql ${check.rows} checkpoint rows, materialised ${check.rawRows}, max |difference| ${check.maxAbsDiff.toExponential(2)}`,
+  );
+  if (check.rows !== check.rawRows) throw new Error('driftql and the materialised table disagree on the number of checkpoints');
+
+  const queries: QueryResult[] = [];
+  const load: ScaleResult['load'] = { uncachedVaried: null, cachedSingle: null };
+  let ids: { id: string; key: string }[] = [];
+  let topics: string[] = [];
+  const allRunCalls: [string, (url: string) => Promise<unknown>][] = [
+    ['driftMetrics, all runs', (url) => gqlCall(url, Q.drift)],
+    ['stageAttribution, all runs', (url) => gqlCall(url, Q.attribution)],
+    ['groupedTrajectories, all runs', (url) => gqlCall(url, Q.grouped)],
+    ['effectDecomposition, all runs', (url) => gqlCall(url, Q.effect)],
+  ];
+  const latencyServersMb = { cacheOff: 0, cacheOn: 0 };
+
+  // Cache off: every call computes. driftql and both SQL baselines take turns call by call.
+  {
+    const server = await startServer(driftqlDb, 0);
+    const url = server.url;
+    try {
+      ids = await allRuns(url);
+      topics = ((await gqlCall(url, `{ topics { name } }`)) as { data: { topics: { name: string }[] } }).data.topics.map((t) => t.name);
+      if (ids.length !== n) throw new Error(`server lists ${ids.length} runs, expected ${n}`);
+      const one = ids.slice(0, 1);
       const twenty = ids.slice(0, 20);
-      oneId = one[0]!.id;
-      const cases: [string, () => Promise<unknown>, string][] = [
-        ['trajectories, 1 run', () => gqlCall(url, Q.trajectories, { ids: one.map((r) => r.id) }), RAW.trajectories(one.map((r) => r.key))],
+      const cases: [string, () => Promise<unknown>, (src: Source) => string][] = [
+        [
+          'trajectories, 1 run',
+          () => gqlCall(url, Q.trajectories, { ids: one.map((r) => r.id) }),
+          (s) =>
+            SQL.trajectories(
+              s,
+              one.map((r) => r.key),
+            ),
+        ],
         [
           `trajectories, ${twenty.length} runs`,
           () => gqlCall(url, Q.trajectories, { ids: twenty.map((r) => r.id) }),
-          RAW.trajectories(twenty.map((r) => r.key)),
+          (s) =>
+            SQL.trajectories(
+              s,
+              twenty.map((r) => r.key),
+            ),
         ],
-        ['driftMetrics, all runs', () => gqlCall(url, Q.drift), RAW.drift],
-        ['stageAttribution, all runs', () => gqlCall(url, Q.attribution), RAW.attribution],
-        ['groupedTrajectories, all runs', () => gqlCall(url, Q.grouped), RAW.grouped],
-        ['effectDecomposition, all runs', () => gqlCall(url, Q.effect), RAW.effect],
+        ['driftMetrics, all runs', () => gqlCall(url, Q.drift), SQL.drift],
+        ['stageAttribution, all runs', () => gqlCall(url, Q.attribution), SQL.attribution],
+        ['groupedTrajectories, all runs', () => gqlCall(url, Q.grouped), SQL.grouped],
+        ['effectDecomposition, all runs', () => gqlCall(url, Q.effect), SQL.effect],
       ];
-      for (const [name, call, rawSql] of cases) {
-        if (!names.includes(name)) names.push(name);
-        const d = await repeat(args.reps, call);
-        (cacheEntries ? warm : cold).set(name, d);
-        if (!cacheEntries) rawTimes.set(name, await repeat(args.reps, () => raw.query(rawSql)));
+      for (const [name, call, sql] of cases) {
+        const rawSql = sql(FROM_RAW);
+        const matSql = sql(FROM_CP);
+        const t = await compare(reps, { driftql: call, raw: () => raw.query(rawSql), mat: () => raw.query(matSql) });
+        queries.push({
+          name,
+          driftql: t.driftql!,
+          raw: t.raw!,
+          mat: t.mat!,
+          warm: stat([]),
+          ratioRaw: t.driftql!.p50 / t.raw!.p50,
+          ratioMat: t.driftql!.p50 / t.mat!.p50,
+        });
         log(
-          `  ${name} (${cacheEntries ? 'warm' : 'cold'}): p50 ${d.p50.toFixed(1)} ms${cacheEntries ? '' : `, raw SQL p50 ${rawTimes.get(name)!.p50.toFixed(1)} ms`}`,
+          `  ${name}: driftql ${t.driftql!.p50.toFixed(1)} ms, raw-table SQL ${t.raw!.p50.toFixed(1)} ms, materialised-table SQL ${t.mat!.p50.toFixed(1)} ms (p50 of ${reps})`,
         );
       }
-
-      if (cacheEntries && args.duration > 0) {
-        loadTopic = ((await gqlCall(url, `{ topics { name } }`)) as { data: { topics: { name: string }[] } }).data.topics[0]!.name;
-        const result = await autocannon({
-          url,
-          connections: args.connections,
-          duration: args.duration,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: Q.chart, variables: { id: oneId, topic: loadTopic } }),
-        });
-        load = {
-          query: `trajectories of one run, one topic, three stances (${oneId}, "${loadTopic}")`,
-          connections: args.connections,
-          seconds: args.duration,
-          requestsPerSec: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          errors: result.errors,
-          non2xx: result.non2xx,
+      if (args.duration > 0) {
+        const body = variedCharts(
+          ids.map((r) => r.id),
+          topics,
+          args.seed,
+        );
+        await gqlCall(url, Q.chart, JSON.parse(body()).variables); // the first body must be a valid query
+        load.uncachedVaried = {
+          query: `trajectories of one run and one topic, three stances; run and topic drawn per request from a seeded PRNG (seed ${args.seed}) over ${ids.length} runs × ${topics.length} topics`,
+          cache: false,
+          ...(await runLoad(
+            url,
+            args.connections,
+            args.duration,
+            variedCharts(
+              ids.map((r) => r.id),
+              topics,
+              args.seed,
+            ),
+          )),
         };
-        log(`  load: ${load.requestsPerSec.toFixed(0)} req/s, p99 ${load.p99} ms at ${args.connections} connections`);
+        log(`  load, cache off, varied: ${load.uncachedVaried.requestsPerSec.toFixed(0)} req/s, p99 ${load.uncachedVaried.p99} ms`);
       }
-      rss = Math.max(rss, peakRssMb(server.pid!));
+      latencyServersMb.cacheOff = peakRssMb(server.child.pid!);
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
+      await stopServer(server);
+    }
+  }
+
+  // Cache on: the same calls repeated are served from the result cache.
+  {
+    const server = await startServer(driftqlDb, 256);
+    const url = server.url;
+    try {
+      const one = ids.slice(0, 1);
+      const twenty = ids.slice(0, 20);
+      const calls: Record<string, () => Promise<unknown>> = {
+        'trajectories, 1 run': () => gqlCall(url, Q.trajectories, { ids: one.map((r) => r.id) }),
+        [`trajectories, ${twenty.length} runs`]: () => gqlCall(url, Q.trajectories, { ids: twenty.map((r) => r.id) }),
+        ...Object.fromEntries(allRunCalls.map(([name, fn]) => [name, () => fn(url)])),
+      };
+      for (const q of queries) {
+        q.warm = (await compare(reps, { warm: calls[q.name]! })).warm!;
+        log(`  ${q.name}, cache on: p50 ${q.warm.p50.toFixed(1)} ms`);
+      }
+      if (args.duration > 0) {
+        const body = JSON.stringify({ query: Q.chart, variables: { id: ids[0]!.id, topic: topics[0]! } });
+        load.cachedSingle = {
+          query: `trajectories of one run and one topic, three stances; the same request every time (${ids[0]!.key}, "${topics[0]}")`,
+          cache: true,
+          ...(await runLoad(url, args.connections, args.duration, () => body)),
+        };
+        log(`  load, cache on, one query repeated: ${load.cachedSingle.requestsPerSec.toFixed(0)} req/s, p99 ${load.cachedSingle.p99} ms`);
+      }
+      latencyServersMb.cacheOn = peakRssMb(server.child.pid!);
+    } finally {
+      await stopServer(server);
     }
   }
   await raw.close();
-  for (const name of names) {
-    const d = cold.get(name)!;
-    const r = rawTimes.get(name)!;
-    queries.push({ name, driftql: d, warm: warm.get(name)!, raw: r, ratio: d.p50 / r.p50 });
+
+  // Peak RSS: separate server processes with the default configuration (cache on), each taking
+  // varied chart load and then every all-run query.
+  const runsMb: number[] = [];
+  for (let i = 0; i < args.rssRuns; i++) {
+    const server = await startServer(driftqlDb, 256);
+    try {
+      if (args.rssDuration > 0) {
+        await runLoad(
+          server.url,
+          args.connections,
+          args.rssDuration,
+          variedCharts(
+            ids.map((r) => r.id),
+            topics,
+            args.seed + 1 + i,
+          ),
+        );
+      }
+      for (const [, call] of allRunCalls) await call(server.url);
+      runsMb.push(peakRssMb(server.child.pid!));
+    } finally {
+      await stopServer(server);
+    }
+    log(`  peak RSS run ${i + 1}: ${runsMb.at(-1)!.toFixed(0)} MiB`);
   }
-  return { scale, runs: n, rows: bundles.rows, ingest, queries, load, peakRssMb: rss };
+
+  const endedAt = machine();
+  return {
+    version: VERSION,
+    scale,
+    machine: { ...startedAt, endedAt: endedAt.date, loadAverageAtEnd: endedAt.loadAverage },
+    reps,
+    runs: n,
+    rows: bundles.rows,
+    ingest,
+    materialiseSec: matMs / 1000,
+    check,
+    queries,
+    load,
+    rss: {
+      runsMb,
+      minMb: runsMb.length ? Math.min(...runsMb) : 0,
+      maxMb: runsMb.length ? Math.max(...runsMb) : 0,
+      loadSeconds: args.rssDuration,
+      latencyServersMb,
+    },
+  };
 }
 
 function machine() {
@@ -346,11 +806,20 @@ function machine() {
   } catch {
     /* unknown */
   }
-  let commit = '';
-  try {
-    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
-  } catch {
-    /* not a checkout */
+  // BENCH_COMMIT names the commit when the bench runs from an exported copy of it (no .git).
+  let commit = process.env.BENCH_COMMIT ?? '';
+  if (!commit) {
+    try {
+      const git = (cmd: string) =>
+        execSync(cmd, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+          .toString()
+          .trim();
+      commit = git('git rev-parse --short HEAD');
+      const dirty = git('git status --porcelain -- src migrations package.json package-lock.json');
+      if (dirty) commit += ' plus uncommitted changes';
+    } catch {
+      /* not a checkout */
+    }
   }
   return {
     date: new Date().toISOString(),
@@ -362,112 +831,187 @@ function machine() {
     commit,
     // what startServer gives the server processes
     uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '8',
+    /** 1, 5 and 15 minute load averages: the machine is shared, so this says how busy it was */
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
   };
 }
 
-function render(m: ReturnType<typeof machine>, results: ScaleResult[], args: Args): string {
-  void args;
-  const f = (x: number, d = 1) => x.toFixed(d);
+// ---------------------------------------------------------------------------------------------
+// RESULTS.md
+
+const f = (x: number, d = 1) => x.toFixed(d);
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+/** A latency ratio with its meaning in words. */
+const latencyRatio = (r: number) =>
+  `${f(r, 2)}× (${r < 1 ? `driftql ${f(1 / r, 1)}× faster` : r > 1 ? `driftql ${f(r, 1)}× slower` : 'equal'})`;
+/** An ingest throughput ratio with its meaning in words. */
+const throughputRatio = (r: number) =>
+  `${f(r, 2)}× (${r < 1 ? `driftql takes ${f(1 / r, 2)}× as long` : r > 1 ? `driftql ${f(r, 2)}× faster` : 'equal'})`;
+
+function loadLine(label: string, l: LoadResult | null): string {
+  if (!l) return `- ${label}: not measured.`;
+  return (
+    `- ${label}: **${int(l.requestsPerSec)} req/s**, latency p50 ${l.p50} ms, p99 ${l.p99} ms ` +
+    `(${l.query}; ${l.connections} connections, ${l.seconds} s, ${int(l.requests)} requests; ${l.errors} errors, ${l.timeouts} timeouts, ${l.non2xx} non-2xx, ${l.graphqlErrors} GraphQL errors).`
+  );
+}
+
+function render(results: ScaleResult[]): string {
   const lines = [
     '# Benchmark results',
     '',
-    'Generated by `npm run bench` (`-- --scales L` for the opt-in large scale); each scale says when and where it ran.',
-    `Latencies are medians (p50) and p95 of repeated sequential calls after 2 warm-up calls. "Cold" runs the server with its result cache off, so`,
-    'every call computes; "warm" repeats the call against a server with the cache on. The raw baseline runs hand-written SQL on the raw',
-    'observation table (a `CREATE TABLE AS SELECT * FROM read_parquet(...)` of the same files) in the bench process, in the same run. It computes',
-    'the per-checkpoint values and the SQL-expressible part of each metric (LAST magnitudes, deltas, path lengths, shares, cell means), not drift',
-    'times, interpolation or the ANOVA itself, so it is a lower bound for the work driftql does.',
-    'ratio = driftql / raw for latency (lower is better) and driftql / raw throughput for ingest (higher is better).',
+    'Generated by `npm run bench` (`-- --scales L` for the large scale); each scale says when, where and at which commit it ran.',
+    'Every number below is also in [`results.json`](results.json), with every individual sample.',
+    '',
+    '## What is compared',
+    '',
+    '- **Ingest.** driftql ingest of a bundle (validation scan, id mapping, observations, prompt means, checkpoint values, one',
+    '  transaction) against raw DuckDB on the same files, two ways: a plain `CREATE TABLE AS SELECT * FROM read_parquet/read_csv(...)`',
+    '  ("CTAS"), and CTAS plus the aggregates driftql stores computed by hand-written SQL in the same transaction (prompt means with',
+    '  generation counts, then per-checkpoint prompt count, mean and sd per stance; "CTAS + aggregates"). Each side writes a fresh',
+    '  database file. Two times are given: from the first statement to COMMIT, and to the database file being closed (when DuckDB',
+    '  writes its checkpoint); the headline is the first. The files are read once, untimed,',
+    '  beforehand to warm the OS page cache; then each side runs three times, the order alternating (driftql first, then the raw',
+    "  sides first, then driftql first). Figures are medians of the three. The ratio is raw time ÷ driftql time, i.e. driftql's",
+    '  throughput relative to the raw side: above 1 means driftql is faster.',
+    '- **Queries.** Each analytic query as GraphQL over HTTP against a server with its result cache off',
+    '  (`DRIFT_CACHE_ENTRIES=0`), so every call computes, beside two hand-written SQL baselines run in the bench process on a',
+    '  DuckDB file holding the raw CTAS of the same Parquet files:',
+    '  - **raw-table SQL** reads the raw observation table and computes prompt means and per-checkpoint values on every call,',
+    '    then the SQL-expressible part of the metric;',
+    '  - **materialised-table SQL** reads a per-checkpoint table (one row per run × stage × step × topic with the prompt count',
+    '    and the mean and sd of prompt means per stance) built once from the raw table before timing starts. It only reads',
+    '    pre-aggregated numbers, which is the limit for any server that serves them.',
+    '',
+    '  Neither baseline computes drift times, interpolation, confidence intervals, the ANOVA, GraphQL or JSON over HTTP, so both',
+    '  are lower bounds for the work driftql does. Each contender gets 2 untimed warm-up calls, then they take turns call by',
+    '  call (the starting one rotating) for the stated number of repetitions. Quoted: the median (p50) and p95 of those calls.',
+    '  Ratios are driftql p50 ÷ baseline p50: below 1 means driftql is faster. "Cache on" repeats the same call against a',
+    '  server with the result cache on.',
+    '- **Load.** autocannon at 50 connections. *Cache off, varied*: each request asks for the chart of a run and a topic drawn',
+    '  from a seeded PRNG (the same sequence every time), against a server with the result cache off. *Cache on, one query*:',
+    '  the same request over and over against a server with the cache on, which is served from memory. The run and stage',
+    '  catalogue is held in memory in both.',
+    "- **Peak RSS.** Separate server processes, default configuration (result cache on, 256 entries), each on the scale's",
+    '  database, taking varied chart load and then every all-run query once; VmHWM from `/proc/<pid>/status`. Quoted: min',
+    '  and max over the runs.',
   ];
   for (const r of results) {
-    const rm = r.machine ?? m;
+    const m = r.machine;
     lines.push('', `## Scale ${r.scale}: ${r.runs} runs, ${r.rows.toLocaleString('en-US')} observation rows`, '');
     lines.push(
-      `Run on ${rm.date.slice(0, 10)} at commit ${rm.commit || 'n/a'}: ${rm.cores} × ${rm.cpu}, ${rm.memoryGb} GiB; Node ${rm.node}; ` +
-        `@duckdb/node-api ${rm.duckdbNodeApi}; server UV_THREADPOOL_SIZE=${rm.uvThreadpool}, 4 read connections; ${r.reps ?? args.reps} calls per latency.`,
+      `Run from ${m.date.slice(0, 16).replace('T', ' ')} to ${m.endedAt.slice(11, 16)} UTC at commit ${m.commit || 'n/a'}: ${m.cores} × ${m.cpu}, ${m.memoryGb} GiB, ` +
+        `shared with other work (load average ${m.loadAverage.join(' / ')} at the start, ${m.loadAverageAtEnd.join(' / ')} at the end, over 1 / 5 / 15 min); ` +
+        `Node ${m.node}; @duckdb/node-api ${m.duckdbNodeApi}; server UV_THREADPOOL_SIZE=${m.uvThreadpool}, 4 read connections. ` +
+        `Ingest: ${r.ingest[0]?.driftqlSec.length ?? 0} repetitions per side; queries: ${r.reps} repetitions per contender.`,
       '',
     );
-    lines.push('| ingest | driftql | raw CTAS | ratio | driftql file | raw file |', '|---|---|---|---|---|---|');
+    const ingestReps = r.ingest[0]?.driftqlSec.length ?? 0;
+    lines.push(
+      `| ingest (median of ${ingestReps}) | driftql | raw CTAS | raw CTAS + aggregates | driftql throughput ÷ CTAS throughput | driftql throughput ÷ CTAS + aggregates throughput |`,
+      '|---|---|---|---|---|---|',
+    );
+    const runs = (xs: number[]) => xs.map((x) => f(x, 2)).join(', ');
     for (const i of r.ingest) {
       lines.push(
-        `| ${i.format} | ${f(i.driftqlSec)} s (${Math.round(i.driftqlRowsPerSec).toLocaleString('en-US')} rows/s) | ${f(i.rawSec)} s (${Math.round(i.rawRowsPerSec).toLocaleString('en-US')} rows/s) | ${f(i.ratio, 2)}× | ${f(i.dbMb, 0)} MB | ${f(i.rawDbMb, 0)} MB |`,
+        `| ${i.format}, until COMMIT | ${f(i.median.driftql, 2)} s (${int(r.rows / i.median.driftql)} rows/s; runs ${runs(i.driftqlSec)}) ` +
+          `| ${f(i.median.ctas, 2)} s (${int(r.rows / i.median.ctas)} rows/s; runs ${runs(i.ctasSec)}) ` +
+          `| ${f(i.median.ctasAgg, 2)} s (runs ${runs(i.ctasAggSec)}) | ${throughputRatio(i.vsCtas)} | ${throughputRatio(i.vsCtasAgg)} |`,
+        `| ${i.format}, until the file is closed | ${f(i.medianClosed.driftql, 2)} s (runs ${runs(i.driftqlClosedSec)}) ` +
+          `| ${f(i.medianClosed.ctas, 2)} s (runs ${runs(i.ctasClosedSec)}) ` +
+          `| ${f(i.medianClosed.ctasAgg, 2)} s (runs ${runs(i.ctasAggClosedSec)}) | ${throughputRatio(i.vsCtasClosed)} | ${throughputRatio(i.vsCtasAggClosed)} |`,
       );
     }
     lines.push(
       '',
-      '| query (GraphQL over HTTP) | driftql cold p50 / p95 | raw SQL p50 / p95 | ratio (cold p50) | driftql warm (cached) p50 / p95 |',
-      '|---|---|---|---|---|',
+      `Database files: ${r.ingest
+        .map(
+          (i) =>
+            `${i.format} driftql ${f(i.dbMb.driftql, 0)} MB, CTAS ${f(i.dbMb.ctas, 0)} MB, CTAS + aggregates ${f(i.dbMb.ctasAgg, 0)} MB`,
+        )
+        .join('; ')}. Run order per repetition: ${r.ingest[0]?.orders.map((o) => o.join(' → ')).join('; ') ?? ''}.`,
+    );
+    lines.push(
+      '',
+      `Check: driftql's checkpoint_values and the materialised table both have ${int(r.check.rows)} rows; largest difference in ` +
+        `support mean or sd ${r.check.maxAbsDiff.toExponential(1)}. Building the materialised table took ${f(r.materialiseSec, 1)} s (outside the timing).`,
+      '',
+      `| query (p50 / p95 of ${r.reps}) | driftql, cache off | raw-table SQL | materialised-table SQL | driftql ÷ raw-table SQL (p50) | driftql ÷ materialised-table SQL (p50) | driftql, cache on |`,
+      '|---|---|---|---|---|---|---|',
     );
     for (const q of r.queries) {
       lines.push(
-        `| ${q.name} | ${f(q.driftql.p50)} / ${f(q.driftql.p95)} ms | ${f(q.raw.p50)} / ${f(q.raw.p95)} ms | ${f(q.ratio, 2)}× | ${f(q.warm.p50)} / ${f(q.warm.p95)} ms |`,
+        `| ${q.name} | ${f(q.driftql.p50)} / ${f(q.driftql.p95)} ms | ${f(q.raw.p50)} / ${f(q.raw.p95)} ms | ${f(q.mat.p50)} / ${f(q.mat.p95)} ms ` +
+          `| ${latencyRatio(q.ratioRaw)} | ${latencyRatio(q.ratioMat)} | ${f(q.warm.p50)} / ${f(q.warm.p95)} ms |`,
       );
     }
-    if (r.load) {
-      lines.push(
-        '',
-        `Load (autocannon, ${r.load.query}, ${r.load.connections} connections, ${r.load.seconds} s, cache on): **${Math.round(r.load.requestsPerSec)} req/s**, p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, ${r.load.errors} errors, ${r.load.non2xx} non-2xx.`,
-      );
-    }
-    lines.push('', `Peak server RSS (VmHWM over the whole scale run, both servers): **${f(r.peakRssMb, 0)} MiB**.`);
+    lines.push(
+      '',
+      'Load:',
+      '',
+      loadLine('cache off, varied chart queries', r.load.uncachedVaried),
+      loadLine('cache on, one query repeated', r.load.cachedSingle),
+    );
+    lines.push(
+      '',
+      `Peak server RSS over ${r.rss.runsMb.length} runs (each ${r.rss.loadSeconds} s of varied load, then every all-run query): ` +
+        `**${f(r.rss.minMb, 0)}–${f(r.rss.maxMb, 0)} MiB** (runs: ${r.rss.runsMb.map((x) => f(x, 0)).join(', ')} MiB). ` +
+        `The servers used for the latencies and load above peaked at ${f(r.rss.latencyServersMb.cacheOff, 0)} MiB (cache off) ` +
+        `and ${f(r.rss.latencyServersMb.cacheOn, 0)} MiB (cache on).`,
+    );
   }
   lines.push(...targets(results));
   return lines.join('\n') + '\n';
 }
 
-/** The issue's targets at scale M (RSS at L), measured against this run's figures. */
+/** The project's targets at scale M (RSS at L), measured against this run's figures. */
 function targets(results: ScaleResult[]): string[] {
   const M = results.find((r) => r.scale === 'M');
   const L = results.find((r) => r.scale === 'L');
   if (!M) return [];
   const q = (name: string) => M.queries.find((x) => x.name.startsWith(name));
   const rows: [string, string, boolean | null, string][] = [];
-  const ing = (fmt: string) => M.ingest.find((i) => i.format === fmt);
-  for (const fmt of ['parquet', 'csv']) {
-    const i = ing(fmt);
-    if (!i) continue;
+  for (const i of M.ingest) {
     rows.push([
-      `ingest ${fmt} ≥ 1.0× raw CTAS throughput`,
-      `${i.ratio.toFixed(2)}×`,
-      i.ratio >= 1,
-      i.ratio >= 1
+      `ingest ${i.format} ≥ 1.0× raw CTAS throughput`,
+      `${f(i.vsCtas, 2)}× CTAS (${f(i.vsCtasAgg, 2)}× CTAS + aggregates)`,
+      i.vsCtas >= 1,
+      i.vsCtas >= 1
         ? ''
-        : `missed by ${((1 - i.ratio) * 100).toFixed(0)}%. Bound: raw CTAS reads the files once and writes them; driftql reads them twice ` +
+        : `missed by ${f((1 - i.vsCtas) * 100, 0)}%. Raw CTAS reads the files once and writes them; driftql reads them twice ` +
           `(a validation scan, then the insert), joins every row to integer run/stage/topic/prompt ids and aggregates prompt means and ` +
-          `checkpoint values before committing${fmt === 'csv' ? '; for CSV both reads parse text, which is most of the time' : ''}.`,
+          `checkpoint values before committing${i.format === 'csv' ? '; for CSV both reads parse text' : ''}. Against CTAS plus the same ` +
+          `aggregates in SQL it reaches ${f(i.vsCtasAgg, 2)}×.`,
     ]);
   }
   const t1 = q('trajectories, 1 run');
   if (t1)
     rows.push([
       '`trajectories`, 1 run, p50 ≤ 1.2× raw SQL',
-      `${t1.ratio.toFixed(2)}× (${t1.driftql.p50.toFixed(1)} ms cold)`,
-      t1.ratio <= 1.2,
-      '',
+      `${f(t1.ratioRaw, 2)}× raw-table SQL; ${f(t1.ratioMat, 2)}× materialised-table SQL (${f(t1.driftql.p50)} ms, cache off)`,
+      t1.ratioRaw <= 1.2,
+      `judged against raw-table SQL, as the target is written; against the materialised table, driftql ${t1.ratioMat <= 1.2 ? 'is also within 1.2×' : `is ${f(t1.ratioMat, 1)}× (it also does GraphQL, JSON over HTTP and confidence intervals)`}.`,
     ]);
   const d = q('driftMetrics');
-  if (d) rows.push(['`driftMetrics`, all runs, ≤ 300 ms', `${d.driftql.p50.toFixed(0)} ms p50 cold`, d.driftql.p50 <= 300, '']);
+  if (d) rows.push(['`driftMetrics`, all runs, ≤ 300 ms', `${f(d.driftql.p50, 0)} ms p50, cache off`, d.driftql.p50 <= 300, '']);
   const e = q('effectDecomposition');
-  if (e) rows.push(['`effectDecomposition` ≤ 100 ms', `${e.driftql.p50.toFixed(0)} ms p50 cold`, e.driftql.p50 <= 100, '']);
-  if (M.load) {
-    const ok = M.load.requestsPerSec >= 1000 && M.load.p99 <= 100;
+  if (e) rows.push(['`effectDecomposition` ≤ 100 ms', `${f(e.driftql.p50, 0)} ms p50, cache off`, e.driftql.p50 <= 100, '']);
+  const u = M.load.uncachedVaried;
+  if (u) {
+    const c = M.load.cachedSingle;
     rows.push([
       '≥ 1,000 req/s one-run `trajectories` at 50 connections, p99 ≤ 100 ms',
-      `${Math.round(M.load.requestsPerSec)} req/s, p99 ${M.load.p99} ms`,
-      ok,
-      'measured with a chart-sized query (one run, one topic, three stances: 78 points). The all-topics variant (858 points) is bound by GraphQL serialisation: see its warm latency above.',
+      `${int(u.requestsPerSec)} req/s, p99 ${u.p99} ms (cache off, varied)`,
+      u.requestsPerSec >= 1000 && u.p99 <= 100,
+      `judged on the cache-off varied load; the cache-on single query gives ${c ? `${int(c.requestsPerSec)} req/s, p99 ${c.p99} ms` : 'n/a'}. ` +
+        'Chart-sized query: one run, one topic, three stances (78 points).',
     ]);
   }
-  const rssNote =
-    L && L.peakRssMb > 0.9 * 1536
-      ? 'close to the limit, and it varies between runs (1.0–1.5 GiB seen): the peak is DuckDB working memory for all-run aggregations ' +
-        'plus serialising all-run responses. DRIFT_MEMORY_LIMIT bounds the DuckDB part.'
-      : '';
   rows.push([
     'server RSS ≤ 1.5 GiB (1,536 MiB) at scale L',
-    L ? `${L.peakRssMb.toFixed(0)} MiB` : 'not measured in this results file (run `npm run bench -- --scales L`)',
-    L ? L.peakRssMb <= 1536 : null,
-    rssNote,
+    L ? `${f(L.rss.minMb, 0)}–${f(L.rss.maxMb, 0)} MiB over ${L.rss.runsMb.length} runs` : 'not measured in this results file',
+    L ? L.rss.maxMb <= 1536 : null,
+    L ? 'judged on the largest of the runs. DRIFT_MEMORY_LIMIT bounds the DuckDB part of the memory.' : '',
   ]);
   return [
     '',
@@ -482,24 +1026,29 @@ function targets(results: ScaleResult[]): string[] {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   fs.mkdirSync(args.out, { recursive: true });
-  const m = machine();
-  // Scales run now replace their earlier results; other scales' results are kept (L is opt-in
-  // and slow, so it is usually run on its own).
+  // Scales run now replace their earlier results; other scales' results are kept (L is slow, so
+  // it is usually run on its own).
   const file = path.join(ROOT, 'bench', 'results.json');
   const previous: ScaleResult[] = fs.existsSync(file)
-    ? ((JSON.parse(fs.readFileSync(file, 'utf8')) as { results?: ScaleResult[] }).results ?? [])
+    ? ((JSON.parse(fs.readFileSync(file, 'utf8')) as { results?: ScaleResult[] }).results ?? []).filter((r) => r.version === VERSION)
     : [];
-  const fresh: ScaleResult[] = [];
   if (process.argv.includes('--render')) args.scales = []; // re-render RESULTS.md from results.json only
-  for (const scale of args.scales) fresh.push({ ...(await benchScale(scale, args)), machine: m, reps: args.reps });
   const order = Object.keys(SCALES);
-  const results = [...previous.filter((r) => !args.scales.includes(r.scale)), ...fresh].sort(
-    (a, b) => order.indexOf(a.scale) - order.indexOf(b.scale),
-  );
-  const md = render(m, results, args);
-  fs.writeFileSync(file, JSON.stringify({ results }, null, 2) + '\n');
-  fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
-  process.stdout.write(md);
+  let results = previous;
+  const save = () => {
+    results.sort((a, b) => order.indexOf(a.scale) - order.indexOf(b.scale));
+    const md = render(results);
+    fs.writeFileSync(file, JSON.stringify({ results }, null, 2) + '\n');
+    fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
+    return md;
+  };
+  // Each scale is saved as soon as it finishes, so a failure at L keeps S and M.
+  for (const scale of args.scales) {
+    const r = await benchScale(scale, args);
+    results = [...results.filter((x) => x.scale !== scale), r];
+    save();
+  }
+  process.stdout.write(save());
 }
 
 main().catch((err: unknown) => {
