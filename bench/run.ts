@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scales S,M,L] [--reps N] [--ingest-reps 3] [--duration 20] [--connections 50]
+ * `npm run bench [-- --scales S,M,L] [--reps N] [--l-reps N] [--ingest-reps 3] [--duration 20] [--connections 50]
  *   [--rss-runs 3] [--rss-duration 10] [--seed 1] [--render]`
  *
  * Measures driftql against raw DuckDB on the same files in the same run:
@@ -32,8 +32,9 @@ const VERSION = 3;
 
 interface Args {
   scales: Scale[];
-  /** Calls per latency; by default 20 at S and M, 10 at L. */
+  /** Calls per latency at S and M (default 20) and at L (default 10). */
   reps: number | null;
+  lReps: number;
   ingestReps: number;
   duration: number;
   connections: number;
@@ -56,6 +57,7 @@ function parseArgs(argv: string[]): Args {
   return {
     scales,
     reps: reps ? Number(reps) : null,
+    lReps: Number(get('l-reps', reps || '10')),
     ingestReps: Number(get('ingest-reps', '3')),
     duration: Number(get('duration', '20')),
     connections: Number(get('connections', '50')),
@@ -187,7 +189,10 @@ const SQL = {
 /**
  * "CTAS plus aggregates": what driftql stores, in hand-written SQL on the raw rows (string keys,
  * no id mapping, no validation): observations, prompt means with their generation counts, and
- * per-checkpoint values (prompt count, mean and sd of prompt means per stance), in driftql's row order.
+ * per-checkpoint values (prompt count, mean and sd of prompt means per stance), in driftql's row
+ * order. It uses DuckDB's avg and stddev_samp; driftql sums exactly (HUGEINT) so that its stored
+ * values do not depend on thread count or file order, which costs it more. The values agree to
+ * rounding (see the check in benchScale).
  */
 const AGGREGATES = [
   `CREATE TABLE prompt_means AS
@@ -571,7 +576,7 @@ async function benchIngest(
 
 async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
   const n = SCALES[scale];
-  const reps = args.reps ?? (scale === 'L' ? 10 : 20);
+  const reps = scale === 'L' ? args.lReps : (args.reps ?? 20);
   const dir = path.join(args.out, scale);
   const startedAt = machine();
   log(`== scale ${scale}: ${n} runs; load average ${startedAt.loadAverage.join(', ')}`);
@@ -868,7 +873,9 @@ function render(results: ScaleResult[]): string {
     '- **Ingest.** driftql ingest of a bundle (validation scan, id mapping, observations, prompt means, checkpoint values, one',
     '  transaction) against raw DuckDB on the same files, two ways: a plain `CREATE TABLE AS SELECT * FROM read_parquet/read_csv(...)`',
     '  ("CTAS"), and CTAS plus the aggregates driftql stores computed by hand-written SQL in the same transaction (prompt means with',
-    '  generation counts, then per-checkpoint prompt count, mean and sd per stance; "CTAS + aggregates"). Each side writes a fresh',
+    '  generation counts, then per-checkpoint prompt count, mean and sd per stance; "CTAS + aggregates"). The hand-written SQL',
+    "  uses DuckDB's `avg` and `stddev_samp`; driftql sums exactly (HUGEINT) so that its stored values do not depend on thread",
+    '  count or file order, which is more work: the baseline is the cheaper of the two. Each side writes a fresh',
     '  database file. Two times are given: from the first statement to COMMIT, and to the database file being closed (when DuckDB',
     '  writes its checkpoint); the headline is the first. The files are read once, untimed,',
     '  beforehand to warm the OS page cache; then each side runs three times, the order alternating (driftql first, then the raw',
