@@ -3,13 +3,16 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
 import express from 'express';
 import http from 'node:http';
 import type { Config } from './config';
 import type { DriftDb } from './db/client';
 import { dataVersion } from './db/version';
 import { createContext, type Context } from './graphql/context';
-import { formatError } from './graphql/errors';
+import { formatError, toRequestError } from './graphql/errors';
+import { HOW_TO_GET_A_KEY } from './auth/keys.service';
+import { DriftError, UnauthenticatedError } from './errors';
 import { complexityLimit, depthLimit } from './graphql/limits';
 import { createSchema, createServices } from './graphql/schema';
 
@@ -19,7 +22,27 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export type AppLimits = Pick<Config, 'DRIFT_MAX_COMPLEXITY' | 'DRIFT_MAX_DEPTH'> & Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES'>>;
+export type AppLimits = Pick<Config, 'DRIFT_MAX_COMPLEXITY' | 'DRIFT_MAX_DEPTH'> &
+  Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>>;
+
+/**
+ * CORS for browser frontends on other origins: allowed origins get preflight answers that let
+ * them send Authorization and Content-Type; any other origin gets no CORS headers at all (so the
+ * browser refuses the response). Apollo's CSRF prevention stays on: it needs JSON bodies or a
+ * custom header, which only a preflighted, allowed origin can send.
+ */
+function corsFor(origins: string | undefined) {
+  const list = (origins ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return cors({
+    origin: list.includes('*') ? true : (origin, done) => done(null, origin !== undefined && list.includes(origin)),
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Apollo-Require-Preflight', 'X-Apollo-Operation-Name'],
+    maxAge: 600,
+  });
+}
 
 export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES });
@@ -45,6 +68,20 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   await apollo.start();
 
   app.disable('x-powered-by');
+  app.use(corsFor(limits.DRIFT_CORS_ORIGINS));
+  const anonymousRead = (limits.DRIFT_ANONYMOUS_READ ?? 'true') === 'true';
+  /** The request's principal, resolved once; a bad key is refused, never downgraded to anonymous. */
+  const contextFor = async (authorization: string | undefined): Promise<Context> => {
+    try {
+      const principal = await services.keys.authenticate(authorization);
+      if (principal.kind === 'anonymous' && !anonymousRead) {
+        throw new UnauthenticatedError(`this server does not answer requests without a key; ${HOW_TO_GET_A_KEY}`);
+      }
+      return createContext(services.catalog, principal);
+    } catch (err) {
+      throw err instanceof DriftError ? toRequestError(err) : err;
+    }
+  };
   app.get('/healthz', async (_req, res) => {
     try {
       res.json({ status: 'ok', dataVersion: await dataVersion(db) });
@@ -62,7 +99,11 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     }
     next();
   });
-  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async () => createContext(services.catalog) }));
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: ({ req }) => contextFor(req.headers.authorization) }),
+  );
   // Body parser failures (malformed JSON, oversized bodies) answer in GraphQL's error shape, not HTML.
   app.use(
     (

@@ -5,7 +5,8 @@ import { z } from 'zod';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  HOST: z.string().default('0.0.0.0'),
+  // Loopback unless told otherwise: a fresh server holds no keys yet, so it should not face a network.
+  HOST: z.string().default('127.0.0.1'),
   DRIFT_DB: z.string().min(1).default('./data/drift.duckdb'),
   DRIFT_READ_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
   DRIFT_MEMORY_LIMIT: z.string().optional(),
@@ -14,6 +15,10 @@ const schema = z.object({
   DRIFT_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(20000),
   DRIFT_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
   DRIFT_CACHE_ENTRIES: z.coerce.number().int().min(0).default(256),
+  /** Whether requests without a key may read public datasets. */
+  DRIFT_ANONYMOUS_READ: z.enum(['true', 'false']).default('true'),
+  /** Origins allowed to call the API from a browser: a comma-separated list, or `*`. Empty: none. */
+  DRIFT_CORS_ORIGINS: z.string().default(''),
 });
 
 export type Config = z.infer<typeof schema> & { dbPath: string };

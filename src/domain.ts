@@ -41,3 +41,15 @@ export type SumOfSquares = ValueOf<typeof SumOfSquares>;
 /** Smoothing of trajectories for display. */
 export const SmoothingMethod = { EMA: 'ema' } as const;
 export type SmoothingMethod = ValueOf<typeof SmoothingMethod>;
+
+/**
+ * What an API key may do: `reader` reads its lab's private datasets and every public one,
+ * `writer` also uploads, replaces and deletes its lab's datasets, `admin` does everything.
+ */
+export const Role = { READER: 'reader', WRITER: 'writer', ADMIN: 'admin' } as const;
+export type Role = ValueOf<typeof Role>;
+export const ROLES: readonly Role[] = Object.values(Role);
+
+/** Who may see a dataset: `public` (everyone) or `private` (its lab only). */
+export const Visibility = { PUBLIC: 'public', PRIVATE: 'private' } as const;
+export type Visibility = ValueOf<typeof Visibility>;

@@ -11,6 +11,8 @@ export enum ErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   NOT_FOUND = 'NOT_FOUND',
   CONFLICT = 'CONFLICT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -19,6 +21,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.BAD_USER_INPUT]: 400,
   [ErrorCode.NOT_FOUND]: 404,
   [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
 };
 
@@ -54,5 +58,19 @@ export class NotFoundError extends DriftError {
 export class ConflictError extends DriftError {
   constructor(message: string, field?: string) {
     super(ErrorCode.CONFLICT, message, field);
+  }
+}
+
+/** The request carries no usable credentials (a malformed, unknown or revoked key). */
+export class UnauthenticatedError extends DriftError {
+  constructor(message: string) {
+    super(ErrorCode.UNAUTHENTICATED, message);
+  }
+}
+
+/** The caller is known but their role does not allow the action. */
+export class ForbiddenError extends DriftError {
+  constructor(message: string) {
+    super(ErrorCode.FORBIDDEN, message);
   }
 }

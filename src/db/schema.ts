@@ -11,7 +11,7 @@
  * run keys and stage names is checked by ingest before anything is written.
  */
 import { bigint, doublePrecision, integer, json, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
-import type { StageKind } from '../domain';
+import type { Role, StageKind } from '../domain';
 
 export const labs = pgTable('labs', {
   id: integer('id').primaryKey(),
@@ -115,4 +115,20 @@ export const checkpointValues = pgTable('checkpoint_values', {
 export const meta = pgTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
+});
+
+/**
+ * API keys. Only the sha256 of a key is stored; `prefix` (the key's first characters) lets
+ * people tell their keys apart in listings. A key belongs to a lab by name, so a lab can have
+ * keys before it has data.
+ */
+export const apiKeys = pgTable('api_keys', {
+  id: integer('id').primaryKey(),
+  lab: text('lab').notNull(),
+  role: text('role').$type<Role>().notNull(),
+  name: text('name'),
+  prefix: text('prefix').notNull(),
+  hash: text('hash').notNull().unique(),
+  createdAt: timestamp('created_at').notNull(),
+  revokedAt: timestamp('revoked_at'),
 });

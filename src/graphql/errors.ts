@@ -5,7 +5,7 @@
  */
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { DriftError, ErrorCode } from '../errors';
+import { DriftError, ErrorCode, HTTP_STATUS } from '../errors';
 
 /** The GraphQL error for a domain error: its code in `extensions.code`, the field as `argumentName`. */
 export function toGraphQLError(err: DriftError): GraphQLError {
@@ -14,10 +14,18 @@ export function toGraphQLError(err: DriftError): GraphQLError {
   });
 }
 
+/** The same, for errors raised before execution (e.g. authentication), with the HTTP status to answer. */
+export function toRequestError(err: DriftError): GraphQLError {
+  const e = toGraphQLError(err);
+  return new GraphQLError(err.message, { extensions: { ...e.extensions, http: { status: HTTP_STATUS[err.code] } } });
+}
+
 const CLIENT_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT,
   ErrorCode.NOT_FOUND,
   ErrorCode.CONFLICT,
+  ErrorCode.UNAUTHENTICATED,
+  ErrorCode.FORBIDDEN,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',

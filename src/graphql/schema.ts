@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { KeyService } from '../auth/keys.service';
 import type { DriftDb } from '../db/client';
 import { AnalysisService } from '../services/analysis.service';
 import { ResultCache } from '../services/cache';
@@ -9,29 +10,32 @@ import { EffectsService } from '../services/effects.service';
 import { EffectsResolver } from './effects/effects.resolver';
 import { AnalysisResolver } from './analysis/analysis.resolver';
 import { CatalogResolver } from './catalog/catalog.resolver';
+import { KeysResolver } from './keys/keys.resolver';
 
 export interface Services {
   catalog: CatalogService;
   analysis: AnalysisService;
   effects: EffectsService;
+  keys: KeyService;
 }
 
 export function createServices(db: DriftDb, opts: { cacheEntries?: number } = {}): Services {
   const catalog = new CatalogService(db);
   const cache = new ResultCache(opts.cacheEntries ?? 256, () => db.changeCount);
   const analysis = new AnalysisService(db, catalog, cache);
-  return { catalog, analysis, effects: new EffectsService(analysis, cache) };
+  return { catalog, analysis, effects: new EffectsService(analysis, cache), keys: new KeyService(db) };
 }
 
-const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver] as const;
+const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver, KeysResolver] as const;
 
 /** Builds the executable schema; resolvers get their services through the constructor. */
 export async function createSchema(services: Services | null): Promise<GraphQLSchema> {
   const instances = new Map<unknown, unknown>();
   if (services) {
-    instances.set(CatalogResolver, new CatalogResolver(services.catalog));
+    instances.set(CatalogResolver, new CatalogResolver());
     instances.set(AnalysisResolver, new AnalysisResolver(services.analysis));
     instances.set(EffectsResolver, new EffectsResolver(services.effects));
+    instances.set(KeysResolver, new KeysResolver(services.keys));
   }
   return buildSchema({
     resolvers: RESOLVERS,

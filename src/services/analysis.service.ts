@@ -19,7 +19,8 @@ import type { DriftDb } from '../db/client';
 import { STANCES, type DriftEndpoint, type GroupFactor, type StageKind, type Stance } from '../domain';
 import { UserInputError } from '../errors';
 import type { ResultCache } from './cache';
-import type { CatalogService, RunSelector } from './catalog.service';
+import type { Scope } from '../auth/principal';
+import type { CatalogService, RunSelector, ScopedCatalog } from './catalog.service';
 import { loadCheckpoints, pathsFor, type RunCheckpoints } from './checkpoints';
 import { LIMITS } from './limits';
 
@@ -108,16 +109,16 @@ export class AnalysisService {
   ) {}
 
   /** Run ids named and/or matched by the filter (intersection when both are given), at most maxRuns. */
-  async selectRuns(sel: Selection, maxRuns: number): Promise<number[]> {
+  private async selectRuns(catalog: ScopedCatalog, sel: Selection, maxRuns: number): Promise<number[]> {
     let ids: number[];
     if (sel.runIds) {
-      ids = await this.catalog.resolveRunIds(sel.runIds);
+      ids = await catalog.resolveRunIds(sel.runIds);
       if (sel.runFilter) {
-        const matching = new Set(await this.catalog.runIds(sel.runFilter));
+        const matching = new Set(await catalog.runIds(sel.runFilter));
         ids = ids.filter((id) => matching.has(id));
       }
     } else {
-      ids = await this.catalog.runIds(sel.runFilter ?? {});
+      ids = await catalog.runIds(sel.runFilter ?? {});
     }
     if (ids.length > maxRuns) {
       throw new UserInputError(
@@ -129,9 +130,9 @@ export class AnalysisService {
   }
 
   /** The requested topics, checked against the topics that exist (null: all of them). */
-  private async topicsOf(sel: Selection): Promise<string[] | null> {
+  private async topicsOf(catalog: ScopedCatalog, sel: Selection): Promise<string[] | null> {
     if (!sel.topics) return null;
-    const known = new Set(await this.catalog.topicNames());
+    const known = new Set(await catalog.topicNames());
     const unknown = sel.topics.filter((t) => !known.has(t));
     if (unknown.length) {
       const list = [...known].sort();
@@ -143,12 +144,16 @@ export class AnalysisService {
     return [...new Set(sel.topics)];
   }
 
-  /** The selected runs' checkpoints, with the stances and confidence to compute them at. */
-  async load(sel: Selection, maxRuns: number): Promise<LoadedSelection> {
+  /**
+   * The selected runs' checkpoints, with the stances and confidence to compute them at. Runs
+   * are selected through the scope's catalogue, so nothing outside the scope is ever loaded.
+   */
+  async load(scope: Scope, sel: Selection, maxRuns: number): Promise<LoadedSelection> {
+    const catalog = this.catalog.scoped(scope);
     const stances = sel.stances ? [...new Set(sel.stances)] : [...STANCES];
-    const topics = await this.topicsOf(sel);
-    const ids = await this.selectRuns(sel, maxRuns);
-    return { data: await loadCheckpoints(this.db, this.catalog, ids, topics), stances, confidence: sel.confidence ?? DEFAULT_CONFIDENCE };
+    const topics = await this.topicsOf(catalog, sel);
+    const ids = await this.selectRuns(catalog, sel, maxRuns);
+    return { data: await loadCheckpoints(this.db, catalog, ids, topics), stances, confidence: sel.confidence ?? DEFAULT_CONFIDENCE };
   }
 
   /** Iterates run × topic × stance with the stage paths, in a stable order. */
@@ -160,12 +165,12 @@ export class AnalysisService {
     }
   }
 
-  trajectories(req: TrajectoryRequest): Promise<TrajectoryResult[]> {
-    return this.cache.get('trajectories', req, () => this.computeTrajectories(req));
+  trajectories(scope: Scope, req: TrajectoryRequest): Promise<TrajectoryResult[]> {
+    return this.cache.get('trajectories', scope.key, req, () => this.computeTrajectories(scope, req));
   }
 
-  private async computeTrajectories(req: TrajectoryRequest): Promise<TrajectoryResult[]> {
-    const loaded = await this.load(req, LIMITS.trajectoryRuns);
+  private async computeTrajectories(scope: Scope, req: TrajectoryRequest): Promise<TrajectoryResult[]> {
+    const loaded = await this.load(scope, req, LIMITS.trajectoryRuns);
     const out: TrajectoryResult[] = [];
     for (const { rc, topic, stance, paths } of this.each(loaded)) {
       const points = buildTrajectory(paths, rc.offsets, { emaAlpha: req.emaAlpha, maxPoints: req.maxPoints });
@@ -180,12 +185,12 @@ export class AnalysisService {
     return out;
   }
 
-  driftMetrics(req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
-    return this.cache.get('driftMetrics', req, () => this.computeDriftMetrics(req));
+  driftMetrics(scope: Scope, req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
+    return this.cache.get('driftMetrics', scope.key, req, () => this.computeDriftMetrics(scope, req));
   }
 
-  private async computeDriftMetrics(req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
-    const loaded = await this.load(req, LIMITS.analyticRuns);
+  private async computeDriftMetrics(scope: Scope, req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
+    const loaded = await this.load(scope, req, LIMITS.analyticRuns);
     const out: DriftRow[] = [];
     for (const { rc, topic, stance, paths } of this.each(loaded)) {
       for (const d of driftMetrics(paths, req.endpoint ?? 'LAST')) {
@@ -195,12 +200,12 @@ export class AnalysisService {
     return out;
   }
 
-  stageAttribution(req: Selection): Promise<AttributionRow[]> {
-    return this.cache.get('stageAttribution', req, () => this.computeStageAttribution(req));
+  stageAttribution(scope: Scope, req: Selection): Promise<AttributionRow[]> {
+    return this.cache.get('stageAttribution', scope.key, req, () => this.computeStageAttribution(scope, req));
   }
 
-  private async computeStageAttribution(req: Selection): Promise<AttributionRow[]> {
-    const { data, stances, confidence } = await this.load(req, LIMITS.analyticRuns);
+  private async computeStageAttribution(scope: Scope, req: Selection): Promise<AttributionRow[]> {
+    const { data, stances, confidence } = await this.load(scope, req, LIMITS.analyticRuns);
     const out: AttributionRow[] = [];
     for (const rc of data) {
       for (const topic of [...rc.topics.keys()].sort()) {
@@ -231,14 +236,14 @@ export class AnalysisService {
     return out;
   }
 
-  groupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
-    return this.cache.get('groupedTrajectories', req, () => this.computeGroupedTrajectories(req));
+  groupedTrajectories(scope: Scope, req: GroupedRequest): Promise<GroupedTrajectory[]> {
+    return this.cache.get('groupedTrajectories', scope.key, req, () => this.computeGroupedTrajectories(scope, req));
   }
 
-  private async computeGroupedTrajectories(req: GroupedRequest): Promise<GroupedTrajectory[]> {
+  private async computeGroupedTrajectories(scope: Scope, req: GroupedRequest): Promise<GroupedTrajectory[]> {
     const gridPoints = req.gridPoints ?? 50;
     const kind = req.stageKind ?? 'preference';
-    const { data, stances, confidence } = await this.load(req, LIMITS.analyticRuns);
+    const { data, stances, confidence } = await this.load(scope, req, LIMITS.analyticRuns);
     const runs = data.map((rc) => ({ ...rc, model: rc.run.model, lab: rc.run.lab }));
     const { groups } = groupByFactors(runs, [...new Set(req.groupBy)], kind);
 

@@ -15,9 +15,13 @@ export class ResultCache {
     return this.entries.size;
   }
 
-  async get<T>(kind: string, request: unknown, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The cached result of `kind` for `request` as seen by `scopeKey` (the caller's visibility
+   * scope: callers who see different data never share an entry), computing it on a miss.
+   */
+  async get<T>(kind: string, scopeKey: string, request: unknown, compute: () => Promise<T>): Promise<T> {
     if (this.maxEntries <= 0) return compute();
-    const key = `${this.version()}\u0000${kind}\u0000${JSON.stringify(request)}`;
+    const key = `${this.version()}\u0000${scopeKey}\u0000${kind}\u0000${JSON.stringify(request)}`;
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key); // refresh recency

@@ -1,8 +1,14 @@
-/** Catalogue reads: datasets, runs (filtered, paged), stages, topics. */
+/**
+ * Catalogue reads: datasets, runs (filtered, paged), stages, topics. Every read goes through a
+ * `ScopedCatalog` for the caller's scope (`catalog.scoped(scope)`), which sees only the datasets
+ * the scope allows: that is the one place where private data is kept from other labs, and every
+ * analytic query selects its runs through it.
+ */
 import { asc, eq, sql } from 'drizzle-orm';
 import type { DriftDb } from '../db/client';
 import { datasets, labs, runs, stages } from '../db/schema';
 import type { StageKind } from '../domain';
+import type { Scope } from '../auth/principal';
 import { NotFoundError, UserInputError } from '../errors';
 
 export interface RunSelector {
@@ -41,6 +47,7 @@ export interface RunRow {
   datasetName: string;
   datasetVersion: string;
   lab: string;
+  visibility: string;
 }
 
 export interface StageRow {
@@ -71,16 +78,26 @@ const runColumns = {
   datasetName: datasets.name,
   datasetVersion: datasets.version,
   lab: labs.name,
+  visibility: datasets.visibility,
 };
 
 interface Snapshot {
   version: number;
   runs: RunRow[];
-  byId: Map<number, RunRow>;
-  byKey: Map<string, number[]>;
   stages: Map<number, StageRow[]>;
   /** Stage id -> largest evaluated step (over every topic). */
   lastStep: Map<number, number>;
+  /** Dataset id -> the names of its topics. */
+  topicsByDataset: Map<number, string[]>;
+  /** Views of this snapshot per scope key. */
+  views: Map<string, View>;
+}
+
+/** What one scope sees of a snapshot. */
+interface View {
+  runs: RunRow[];
+  byId: Map<number, RunRow>;
+  byKey: Map<string, number[]>;
   topicNames: string[];
 }
 
@@ -108,11 +125,16 @@ export class CatalogService {
             .orderBy(asc(runs.id)),
           this.db.orm.select().from(stages).orderBy(asc(stages.runId), asc(stages.ordinal)),
           this.db.query('SELECT stage_id, max(step) AS last FROM checkpoint_values GROUP BY stage_id'),
-          this.db.query('SELECT name FROM topics ORDER BY name'),
+          this.db.query(
+            'SELECT DISTINCT p.dataset_id, t.name FROM prompts p JOIN topics t ON t.id = p.topic_id ORDER BY p.dataset_id, t.name',
+          ),
         ]);
         const all = runRows.map((r) => this.mapRun(r));
-        const byKey = new Map<string, number[]>();
-        for (const r of all) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.id]);
+        const topicsByDataset = new Map<number, string[]>();
+        for (const r of topicRows) {
+          const id = Number(r.dataset_id);
+          topicsByDataset.set(id, [...(topicsByDataset.get(id) ?? []), String(r.name)]);
+        }
         const stageMap = new Map<number, StageRow[]>();
         for (const st of stageRows) {
           const row: StageRow = { ...st, hyperparameters: parseJson(st.hyperparameters) };
@@ -123,11 +145,10 @@ export class CatalogService {
         return {
           version,
           runs: all,
-          byId: new Map(all.map((r) => [r.id, r])),
-          byKey,
           stages: stageMap,
           lastStep: new Map(lastSteps.map((r) => [Number(r.stage_id), Number(r.last)])),
-          topicNames: topicRows.map((r) => String(r.name)),
+          topicsByDataset,
+          views: new Map(),
         };
       })();
       this.snapshot.catch(() => {
@@ -135,6 +156,48 @@ export class CatalogService {
       });
     }
     return this.snapshot;
+  }
+
+  private mapRun(r: { metadata: unknown } & Omit<RunRow, 'metadata'>): RunRow {
+    const meta = parseJson(r.metadata);
+    return { ...r, metadata: meta && Object.keys(meta).length ? meta : null };
+  }
+
+  /** The catalogue as `scope` sees it; the only way to read it. */
+  scoped(scope: Scope): ScopedCatalog {
+    return new ScopedCatalog(this.db, scope, () => this.load());
+  }
+}
+
+/** The visible part of a snapshot for one scope, computed once per snapshot and scope. */
+function viewOf(snap: Snapshot, scope: Scope): View {
+  let view = snap.views.get(scope.key);
+  if (!view) {
+    const runs = snap.runs.filter((r) => scope.canSee(r));
+    const byKey = new Map<string, number[]>();
+    for (const r of runs) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.id]);
+    const topicNames = new Set<string>();
+    for (const id of new Set(runs.map((r) => r.datasetId))) for (const t of snap.topicsByDataset.get(id) ?? []) topicNames.add(t);
+    view = { runs, byId: new Map(runs.map((r) => [r.id, r])), byKey, topicNames: [...topicNames].sort() };
+    snap.views.set(scope.key, view);
+  }
+  return view;
+}
+
+/**
+ * The catalogue reads of one scope. Datasets, runs, stages and topics outside the scope do not
+ * exist here: an id of a private run of another lab is as unknown as an id never issued.
+ */
+export class ScopedCatalog {
+  constructor(
+    private readonly db: DriftDb,
+    readonly scope: Scope,
+    private readonly snapshot: () => Promise<Snapshot>,
+  ) {}
+
+  private async view(): Promise<{ snap: Snapshot; view: View }> {
+    const snap = await this.snapshot();
+    return { snap, view: viewOf(snap, this.scope) };
   }
 
   async datasets(): Promise<DatasetRow[]> {
@@ -157,12 +220,7 @@ export class CatalogService {
       .from(datasets)
       .innerJoin(labs, eq(labs.id, datasets.labId))
       .orderBy(asc(labs.name), asc(datasets.name), asc(datasets.version));
-    return rows.map((r) => ({ ...r, ingestedAt: r.ingestedAt.toISOString() }));
-  }
-
-  private mapRun(r: { metadata: unknown } & Omit<RunRow, 'metadata'>): RunRow {
-    const meta = parseJson(r.metadata);
-    return { ...r, metadata: meta && Object.keys(meta).length ? meta : null };
+    return rows.filter((r) => this.scope.canSee(r)).map((r) => ({ ...r, ingestedAt: r.ingestedAt.toISOString() }));
   }
 
   /** The selector's semantics: values within a field are alternatives, fields combine with AND. */
@@ -186,8 +244,8 @@ export class CatalogService {
   }
 
   private async select(sel: RunSelector): Promise<RunRow[]> {
-    const snap = await this.load();
-    return snap.runs.filter((r) => CatalogService.matches(r, snap.stages.get(r.id) ?? [], sel));
+    const { snap, view } = await this.view();
+    return view.runs.filter((r) => ScopedCatalog.matches(r, snap.stages.get(r.id) ?? [], sel));
   }
 
   /** Runs matching the selector, ordered by id, one page. */
@@ -202,8 +260,8 @@ export class CatalogService {
   }
 
   async runsById(ids: readonly number[]): Promise<RunRow[]> {
-    const snap = await this.load();
-    return ids.map((id) => snap.byId.get(id)).filter((r): r is RunRow => r !== undefined);
+    const { view } = await this.view();
+    return ids.map((id) => view.byId.get(id)).filter((r): r is RunRow => r !== undefined);
   }
 
   /**
@@ -211,7 +269,7 @@ export class CatalogService {
    * names exactly one run. Unknown ids fail with NOT_FOUND naming them.
    */
   async resolveRunIds(refs: readonly string[]): Promise<number[]> {
-    const snap = await this.load();
+    const { view: snap } = await this.view();
     const out: number[] = [];
     const missing: string[] = [];
     for (const ref of refs) {
@@ -235,8 +293,8 @@ export class CatalogService {
   }
 
   async stagesOf(runIds: readonly number[]): Promise<StageRow[]> {
-    const snap = await this.load();
-    return runIds.flatMap((id) => snap.stages.get(id) ?? []);
+    const { snap, view } = await this.view();
+    return runIds.filter((id) => view.byId.has(id)).flatMap((id) => snap.stages.get(id) ?? []);
   }
 
   /** Evaluated steps per stage id. */
@@ -251,26 +309,26 @@ export class CatalogService {
     return out;
   }
 
-  /** Every topic name (small; used to validate topic arguments). */
+  /** Names of the topics of the visible datasets (small; used to validate topic arguments). */
   async topicNames(): Promise<string[]> {
-    return (await this.load()).topicNames;
+    return (await this.view()).view.topicNames;
   }
 
   /** Largest evaluated step of each stage id, over every topic (T_k when totalSteps is missing). */
   async lastSteps(): Promise<Map<number, number>> {
-    return (await this.load()).lastStep;
+    return (await this.view()).snap.lastStep;
   }
 
   async topics(sel: RunSelector | null): Promise<{ name: string; promptCount: number; runCount: number }[]> {
-    const ids = sel ? await this.runIds(sel) : null;
-    if (ids && ids.length === 0) return [];
+    const ids = await this.runIds(sel ?? {});
+    if (ids.length === 0) return [];
     const rows = await this.db.query(
       `SELECT t.name, count(DISTINCT p.id) AS prompt_count, count(DISTINCT c.run_id) AS run_count
        FROM topics t JOIN checkpoint_values c ON c.topic_id = t.id JOIN runs r ON r.id = c.run_id
        JOIN prompts p ON p.topic_id = t.id AND p.dataset_id = r.dataset_id
-       ${ids ? 'WHERE c.run_id = ANY($1)' : ''}
+       WHERE c.run_id = ANY($1)
        GROUP BY t.name ORDER BY t.name`,
-      ids ? [ids] : [],
+      [ids],
     );
     return rows.map((r) => ({ name: String(r.name), promptCount: Number(r.prompt_count), runCount: Number(r.run_count) }));
   }

@@ -13,7 +13,7 @@ import {
 } from '../analytics';
 import type { DriftDb } from '../db/client';
 import type { Stance } from '../domain';
-import type { CatalogService, RunRow, StageRow } from './catalog.service';
+import type { RunRow, ScopedCatalog, StageRow } from './catalog.service';
 
 interface Row {
   stage: string;
@@ -35,7 +35,7 @@ export interface RunCheckpoints {
 
 export async function loadCheckpoints(
   db: DriftDb,
-  catalog: CatalogService,
+  catalog: ScopedCatalog,
   runIds: number[],
   topics: string[] | null,
 ): Promise<RunCheckpoints[]> {

@@ -14,6 +14,7 @@ import {
   type PairwiseResult,
 } from '../analytics';
 import type { DriftEndpoint, EffectFactor, Outcome, StageKind, Stance, SumOfSquares } from '../domain';
+import type { Scope } from '../auth/principal';
 import { UserInputError } from '../errors';
 import type { AnalysisService, Selection } from './analysis.service';
 import type { ResultCache } from './cache';
@@ -78,16 +79,17 @@ export class EffectsService {
     }
   }
 
-  decompose(req: EffectRequest): Promise<EffectResult> {
-    return this.cache.get('effectDecomposition', req, () => this.compute(req));
+  decompose(scope: Scope, req: EffectRequest): Promise<EffectResult> {
+    return this.cache.get('effectDecomposition', scope.key, req, () => this.compute(scope, req));
   }
 
-  private async compute(req: EffectRequest): Promise<EffectResult> {
+  private async compute(scope: Scope, req: EffectRequest): Promise<EffectResult> {
     const confidence = req.confidence ?? DEFAULT_CONFIDENCE;
     const kind = req.stageKind ?? 'preference';
     const factors = req.factors ?? DEFAULT_EFFECT_FACTORS;
     const byTopic = factors.includes('TOPIC');
     const { data } = await this.analysis.load(
+      scope,
       { runIds: req.runIds, runFilter: req.runFilter, topics: req.topics, confidence },
       LIMITS.analyticRuns,
     );

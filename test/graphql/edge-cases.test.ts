@@ -192,15 +192,20 @@ describe('edge cases end to end', () => {
   });
 
   it('groups stages by kind and occurrence, not position, across runs with and without a base stage', async () => {
-    const r = await s.gql<{ groupedTrajectories: { stages: { stage: string; stageKind: string; runs: number }[] }[] }>(
-      `{ groupedTrajectories(groupBy: [], topics: ["t"], stances: [SUPPORT], gridPoints: 3) { stages { stage stageKind runs } } }`,
+    const r = await s.gql<{
+      groupedTrajectories: {
+        stages: { stage: string; stageNames: string[]; stageKind: string; occurrenceFromEnd: number; runs: number }[];
+      }[];
+    }>(
+      `{ groupedTrajectories(groupBy: [], topics: ["t"], stances: [SUPPORT], gridPoints: 3) {
+          stages { stage stageNames stageKind occurrenceFromEnd runs } } }`,
     );
     expect(r.errors).toBeUndefined();
     expect(r.data!.groupedTrajectories[0]!.stages).toEqual([
-      { stage: 'base', stageKind: 'BASE', runs: 1 },
-      { stage: 'sft', stageKind: 'SFT', runs: 2 },
-      { stage: 'po', stageKind: 'PREFERENCE', runs: 2 },
-      { stage: 'x', stageKind: 'OTHER', runs: 1 },
+      { stage: 'base', stageNames: ['base'], stageKind: 'BASE', occurrenceFromEnd: 0, runs: 1 },
+      { stage: 'sft', stageNames: ['sft'], stageKind: 'SFT', occurrenceFromEnd: 0, runs: 2 },
+      { stage: 'po', stageNames: ['po'], stageKind: 'PREFERENCE', occurrenceFromEnd: 0, runs: 2 },
+      { stage: 'x', stageNames: ['x'], stageKind: 'OTHER', occurrenceFromEnd: 0, runs: 1 },
     ]);
   });
 });

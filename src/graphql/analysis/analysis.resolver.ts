@@ -1,5 +1,6 @@
-import { Args, Query, Resolver } from 'type-graphql';
+import { Args, Ctx, Query, Resolver } from 'type-graphql';
 import { AnalysisService, type Selection } from '../../services/analysis.service';
+import type { Context } from '../context';
 import { DriftArgs, GroupedTrajectoryArgs, SelectionArgs, TrajectoryArgs } from './analysis.args';
 import { DriftMetric, GroupedTrajectory, StageAttribution, Trajectory } from './analysis.types';
 
@@ -13,25 +14,25 @@ export class AnalysisResolver {
   constructor(private readonly analysis: AnalysisService) {}
 
   @Query(() => [Trajectory], { description: 'One trajectory per run × topic × stance' })
-  trajectories(@Args(() => TrajectoryArgs) args: TrajectoryArgs): Promise<Trajectory[]> {
-    return this.analysis.trajectories({ ...toSelection(args), maxPoints: args.maxPoints, emaAlpha: args.smoothing?.alpha });
+  trajectories(@Args(() => TrajectoryArgs) args: TrajectoryArgs, @Ctx() ctx: Context): Promise<Trajectory[]> {
+    return this.analysis.trajectories(ctx.scope, { ...toSelection(args), maxPoints: args.maxPoints, emaAlpha: args.smoothing?.alpha });
   }
 
   @Query(() => [DriftMetric], { description: 'Drift magnitude and time for every non-base stage of the selected runs' })
-  driftMetrics(@Args(() => DriftArgs) args: DriftArgs): Promise<DriftMetric[]> {
-    return this.analysis.driftMetrics({ ...toSelection(args), endpoint: args.endpoint });
+  driftMetrics(@Args(() => DriftArgs) args: DriftArgs, @Ctx() ctx: Context): Promise<DriftMetric[]> {
+    return this.analysis.driftMetrics(ctx.scope, { ...toSelection(args), endpoint: args.endpoint });
   }
 
   @Query(() => [StageAttribution], { description: 'Share of the value change per stage' })
-  stageAttribution(@Args(() => SelectionArgs) args: SelectionArgs): Promise<StageAttribution[]> {
-    return this.analysis.stageAttribution(toSelection(args));
+  stageAttribution(@Args(() => SelectionArgs) args: SelectionArgs, @Ctx() ctx: Context): Promise<StageAttribution[]> {
+    return this.analysis.stageAttribution(ctx.scope, toSelection(args));
   }
 
   @Query(() => [GroupedTrajectory], {
     description: 'Trajectories averaged over groups of runs, per topic and stance, with across-run uncertainty',
   })
-  groupedTrajectories(@Args(() => GroupedTrajectoryArgs) args: GroupedTrajectoryArgs): Promise<GroupedTrajectory[]> {
-    return this.analysis.groupedTrajectories({
+  groupedTrajectories(@Args(() => GroupedTrajectoryArgs) args: GroupedTrajectoryArgs, @Ctx() ctx: Context): Promise<GroupedTrajectory[]> {
+    return this.analysis.groupedTrajectories(ctx.scope, {
       ...toSelection(args),
       groupBy: args.groupBy,
       gridPoints: args.gridPoints,

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { Max, Min, ValidateNested } from 'class-validator';
-import { CatalogService, type RunRow } from '../../services/catalog.service';
+import type { RunRow } from '../../services/catalog.service';
 import { NotFoundError, UserInputError } from '../../errors';
 import { LIMITS } from '../../services/limits';
 import { decodeCursor, encodeCursor } from '../common/connection';
@@ -45,18 +45,16 @@ function toRun(r: RunRow): Run {
 
 @Resolver(() => Run)
 export class CatalogResolver {
-  constructor(private readonly catalog: CatalogService) {}
-
   @Query(() => [Dataset], { description: 'Every ingested bundle' })
-  async datasets(): Promise<Dataset[]> {
-    return (await this.catalog.datasets()).map((d) => ({ ...d, id: String(d.id) }));
+  async datasets(@Ctx() ctx: Context): Promise<Dataset[]> {
+    return (await ctx.catalog.datasets()).map((d) => ({ ...d, id: String(d.id) }));
   }
 
   @Query(() => RunConnection, {
     description: 'Runs, filtered and paged (Relay connection, ordered by id)',
     complexity: ({ args, childComplexity }) => 1 + Number(args.first ?? 50) * childComplexity,
   })
-  async runs(@Args(() => RunsArgs) { filter, first, after }: RunsArgs): Promise<RunConnection> {
+  async runs(@Args(() => RunsArgs) { filter, first, after }: RunsArgs, @Ctx() ctx: Context): Promise<RunConnection> {
     let offset = 0;
     if (after != null) {
       const decoded = decodeCursor(after);
@@ -64,7 +62,7 @@ export class CatalogResolver {
         throw new UserInputError('after is not a cursor from this API; pass pageInfo.endCursor of the previous page', 'after');
       offset = decoded + 1;
     }
-    const { rows, total } = await this.catalog.runs(filter ?? {}, offset, first);
+    const { rows, total } = await ctx.catalog.runs(filter ?? {}, offset, first);
     const nodes = rows.map(toRun);
     const edges = nodes.map((node, i) => ({ node, cursor: encodeCursor(offset + i) }));
     return {
@@ -81,16 +79,16 @@ export class CatalogResolver {
   }
 
   @Query(() => Run, { description: 'One run by id (or by manifest run key when that names one run)' })
-  async run(@Arg('id', () => ID) id: string): Promise<Run> {
-    const [runId] = await this.catalog.resolveRunIds([id]);
-    const [row] = await this.catalog.runsById([runId as number]);
+  async run(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Run> {
+    const [runId] = await ctx.catalog.resolveRunIds([id]);
+    const [row] = await ctx.catalog.runsById([runId as number]);
     if (!row) throw new NotFoundError(`no run with id "${id}"`);
     return toRun(row);
   }
 
   @Query(() => [Topic], { description: 'Topics with data, optionally only those of the runs a filter selects' })
-  topics(@Args(() => TopicsArgs) { runFilter }: TopicsArgs): Promise<Topic[]> {
-    return this.catalog.topics(runFilter ?? null);
+  topics(@Args(() => TopicsArgs) { runFilter }: TopicsArgs, @Ctx() ctx: Context): Promise<Topic[]> {
+    return ctx.catalog.topics(runFilter ?? null);
   }
 
   @FieldResolver(() => [Stage])

@@ -3,7 +3,7 @@
  * GraphQL types so that registration has run before the schema is built.
  */
 import { registerEnumType } from 'type-graphql';
-import { DriftEndpoint, EffectFactor, GroupFactor, Outcome, SmoothingMethod, StageKind, Stance, SumOfSquares } from '../../domain';
+import { DriftEndpoint, EffectFactor, GroupFactor, Outcome, Role, SmoothingMethod, StageKind, Stance, SumOfSquares } from '../../domain';
 
 registerEnumType(Stance, { name: 'Stance', description: 'Stance a judged answer takes on the question' });
 registerEnumType(StageKind, { name: 'StageKind', description: 'Kind of a post-training stage' });
@@ -32,4 +32,9 @@ registerEnumType(SumOfSquares, {
   description: 'TYPE_I: sequential, R anova(); TYPE_II: car::Anova(type = 2); TYPE_III: car::Anova(type = 3) with sum-to-zero contrasts',
 });
 
-export { DriftEndpoint, EffectFactor, GroupFactor, Outcome, SmoothingMethod, StageKind, Stance, SumOfSquares };
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'reader: the lab’s private data and all public data; writer: also uploads and deletes the lab’s datasets; admin: everything',
+});
+
+export { DriftEndpoint, EffectFactor, GroupFactor, Outcome, Role, SmoothingMethod, StageKind, Stance, SumOfSquares };

@@ -1,4 +1,5 @@
-import { Arg, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Query, Resolver } from 'type-graphql';
+import type { Context } from '../context';
 import { EffectsService } from '../../services/effects.service';
 import { EffectDecompositionInput } from './effects.args';
 import { EffectDecomposition } from './effects.types';
@@ -10,8 +11,11 @@ export class EffectsResolver {
   @Query(() => EffectDecomposition, {
     description: 'How much of the drift the algorithm, the data and their interaction explain (ANOVA, matching R)',
   })
-  async effectDecomposition(@Arg('input', () => EffectDecompositionInput) input: EffectDecompositionInput): Promise<EffectDecomposition> {
-    const r = await this.effects.decompose({ ...input, pairwise: input.pairwise ?? null });
+  async effectDecomposition(
+    @Arg('input', () => EffectDecompositionInput) input: EffectDecompositionInput,
+    @Ctx() ctx: Context,
+  ): Promise<EffectDecomposition> {
+    const r = await this.effects.decompose(ctx.scope, { ...input, pairwise: input.pairwise ?? null });
     return {
       ...r,
       sumOfSquares: r.type,
