@@ -15,6 +15,8 @@ COPY seeds ./seeds
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim AS runtime
+# HOST=0.0.0.0: inside a container the loopback default would be unreachable through the
+# published port; the container's network boundary (and API keys) take its place.
 ENV NODE_ENV=production \
     PORT=4000 \
     HOST=0.0.0.0 \
