@@ -15,10 +15,10 @@ import { datasets, labs, runs, stages } from '../db/schema';
 import { sqlString } from '../db/sql';
 import { bumpDataVersion } from '../db/version';
 import { ConflictError } from './errors';
-import { IDS, PROMPTS, scanSource, sourceSql } from './fast';
+import { IDS, LABELS, PROMPTS, createLabels, scanSource, sourceSql } from './fast';
 import { readManifest, type Manifest, type RunSpec } from './manifest';
-import { STAGING, stageFiles } from './stage';
-import { MANIFEST_STAGES, STANCE_MAP, TYPED, validate } from './validate';
+import { rawTable, stageFiles } from './stage';
+import { TYPED, validate } from './validate';
 
 export interface IngestOptions {
   /** Replace an already-loaded dataset with the same lab, name and version but other content. */
@@ -66,9 +66,9 @@ async function nextId(conn: DuckDBConnection, table: string): Promise<number> {
   return Number((await queryOn(conn, `SELECT coalesce(max(id), 0) + 1 AS id FROM ${table}`))[0]?.id);
 }
 
-async function dropTemps(conn: DuckDBConnection): Promise<void> {
-  for (const t of [STAGING, TYPED, MANIFEST_STAGES, STANCE_MAP, IDS, PROMPTS, 'ingest_labels', PM, CV])
-    await conn.run(`DROP TABLE IF EXISTS ${t}`);
+async function dropTemps(conn: DuckDBConnection, files: number): Promise<void> {
+  const raw = Array.from({ length: files }, (_, i) => rawTable(i));
+  for (const t of [TYPED, IDS, PROMPTS, LABELS, PM, CV, ...raw]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
 /**
@@ -77,6 +77,7 @@ async function dropTemps(conn: DuckDBConnection): Promise<void> {
  */
 async function diagnose(conn: DuckDBConnection, manifest: Manifest, progress: (m: string) => void): Promise<never> {
   progress('problems found: re-reading the files to locate them');
+  await createLabels(conn, manifest);
   const staged = await stageFiles(conn, manifest.files, progress);
   await validate(conn, manifest, staged);
   throw new Error('ingest found a problem in this bundle that it could not locate; please report it with the bundle');
@@ -231,7 +232,7 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
         throw err;
       }
     } finally {
-      await dropTemps(conn);
+      await dropTemps(conn, manifest.files.length);
     }
   });
 }

@@ -112,7 +112,7 @@ export interface Manifest {
   runs: RunSpec[];
   files: FileSpec[];
   /** Every accepted label (the canonical names and the manifest's aliases) -> stance. */
-  stanceLabels: Record<string, Stance>;
+  stanceLabels: Map<string, Stance>;
   raw: unknown;
 }
 
@@ -235,7 +235,7 @@ export function readManifest(dir: string): Manifest {
     files.push({ path: f.path, absPath: real, format, columns, delimiter: f.delimiter });
   });
 
-  const stanceLabels: Record<string, Stance> = Object.fromEntries(STANCES.map((s) => [s, s]));
+  const stanceLabels = new Map<string, Stance>(STANCES.map((s) => [s, s]));
   for (const [label, stance] of Object.entries(m.stanceLabels ?? {})) {
     if ((STANCES as readonly string[]).includes(label) && label !== stance) {
       problems.push({
@@ -244,7 +244,7 @@ export function readManifest(dir: string): Manifest {
         message: `"${label}" is a stance name and cannot stand for ${stance}`,
       });
     }
-    stanceLabels[label] = stance;
+    stanceLabels.set(label, stance);
   }
 
   if (problems.length) throw new BundleError(problems);

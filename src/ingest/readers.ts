@@ -48,21 +48,37 @@ export function csvHeader(f: FileSpec): string[] {
   return out;
 }
 
-/** Column names of a file: the CSV header, the JSON keys, or the Parquet schema. */
-export async function fileColumns(conn: DuckDBConnection, f: FileSpec): Promise<string[]> {
-  if (f.format === 'csv') return csvHeader(f);
+export interface ColumnInfo {
+  name: string;
+  /** How the column is read: VARCHAR for CSV, JSON for JSONL, the stored type for Parquet. */
+  type: string;
+}
+
+/** Columns of a file: the CSV header, the JSON keys, or the Parquet schema. */
+export async function fileSchema(conn: DuckDBConnection, f: FileSpec): Promise<ColumnInfo[]> {
+  if (f.format === 'csv') return csvHeader(f).map((name) => ({ name, type: 'VARCHAR' }));
   const p = sqlString(f.absPath);
   const probe = f.format === 'jsonl' ? `read_json(${p}, format = 'newline_delimited', records = true)` : `read_parquet(${p})`;
-  return (await queryOn(conn, `DESCRIBE SELECT * FROM ${probe}`)).map((r) => String(r.column_name));
+  return (await queryOn(conn, `DESCRIBE SELECT * FROM ${probe}`)).map((r) => ({
+    name: String(r.column_name),
+    type: f.format === 'jsonl' ? 'JSON' : String(r.column_type),
+  }));
+}
+
+/** Names that occur more than once, with their 1-based positions. */
+export function repeatedNames(columns: ColumnInfo[]): [string, number[]][] {
+  const at = new Map<string, number[]>();
+  columns.forEach((c, i) => at.set(c.name, [...(at.get(c.name) ?? []), i + 1]));
+  return [...at].filter(([, positions]) => positions.length > 1);
 }
 
 /**
- * The table function reading `f` with the given column types (CSV and JSONL; Parquet files
- * carry their own types and are cast where they are used).
+ * The table function reading `f`: CSV columns as text and JSONL values as JSON, so that rules
+ * see what was written (typed.ts); Parquet files carry their own types.
  */
-export function readerSql(f: FileSpec, columns: string[], typeOf: (column: string) => string): string {
+export function readerSql(f: FileSpec, columns: ColumnInfo[]): string {
   const p = sqlString(f.absPath);
-  const cols = `{${columns.map((c) => `${sqlString(c)}: ${sqlString(typeOf(c))}`).join(', ')}}`;
+  const cols = `{${columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
   switch (f.format) {
     case 'csv':
       return `read_csv(${p}, header = true, auto_detect = false, delim = ${sqlString(csvDelimiter(f))}, quote = '"', escape = '"', strict_mode = true, columns = ${cols})`;

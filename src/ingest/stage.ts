@@ -1,22 +1,26 @@
 /**
- * Reads a bundle's observation files into one staging table with DuckDB's own readers
- * (read_csv / read_json / read_parquet), all values kept as text so that validation can name the
- * exact raw value that is wrong. Temp tables live on the write connection and never touch the
- * database file.
+ * The diagnosis' reading of a bundle: each observation file is copied into a temp table (so
+ * that rows get numbers) with the same readers and column types as the fast path, and every
+ * problem that keeps a file from being read at all (unreadable, empty, repeated or missing
+ * columns) is reported with the file and, where the reader says, the line. Temp tables live on
+ * the write connection and never touch the database file.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { queryOn } from '../db/client';
-import { sqlIdent } from '../db/sql';
 import { BundleError, type Problem } from './errors';
-import { fileColumns, readerSql } from './readers';
-import { KEY_COLUMNS, PROB_COLUMNS, type CanonicalColumn, type FileSpec } from './manifest';
+import { KEY_COLUMNS, type CanonicalColumn, type FileSpec } from './manifest';
+import { fileSchema, readerSql, repeatedNames, type ColumnInfo } from './readers';
+import { hasProbabilities } from './typed';
 
-export const STAGING = 'ingest_staging';
+/** The temp table holding file `i` as read. */
+export const rawTable = (i: number) => `ingest_raw_${i}`;
 
 export interface StagedFile {
   spec: FileSpec;
+  columns: ColumnInfo[];
+  table: string;
   rows: number;
   hasProbabilities: boolean;
   lineKind: 'line' | 'row';
@@ -33,38 +37,58 @@ function delimiterHint(f: FileSpec, columns: string[]): string {
     : '';
 }
 
+/**
+ * A reader's error in plain words: what DuckDB says is for developers (and may quote SQL), so
+ * only the line it names is kept, and the reason is told by recognising the common cases.
+ */
 function readFailure(f: FileSpec, err: Error): Problem {
   const msg = err.message;
   const line = /(?:Line|line)\s*:?\s*(\d+)/.exec(msg);
-  const firstLines = msg
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .slice(0, 3)
-    .join('; ');
-  return {
-    file: f.path,
-    line: line ? Number(line[1]) : undefined,
-    message: `cannot be read as ${f.format.toUpperCase()}: ${firstLines}`,
-  };
+  let reason = 'the file is malformed';
+  if (f.format === 'csv') {
+    if (/Expected Number of Columns|too many columns|too few columns|columns? (?:were|was) expected/i.test(msg)) {
+      reason = `a row does not have as many fields as the header (delimiter ${JSON.stringify(f.delimiter ?? ',')})`;
+    } else if (/quote|unterminated/i.test(msg)) reason = 'a quoted field is not closed';
+    else if (/unicode|utf-?8|encoding/i.test(msg)) reason = 'the file is not valid UTF-8 text';
+  } else if (f.format === 'jsonl') {
+    reason = /unicode|utf-?8|encoding/i.test(msg) ? 'the file is not valid UTF-8 text' : 'a line is not a JSON object';
+  } else {
+    reason = 'the file is not a valid Parquet file';
+  }
+  return { file: f.path, line: line ? Number(line[1]) : undefined, message: `cannot be read as ${f.format.toUpperCase()}: ${reason}` };
 }
 
 export async function stageFiles(conn: DuckDBConnection, files: FileSpec[], progress: (msg: string) => void): Promise<StagedFile[]> {
-  await conn.run(`DROP TABLE IF EXISTS ${STAGING}`);
-  await conn.run(
-    `CREATE TEMP TABLE ${STAGING} (file_idx INTEGER, row_no BIGINT, run_id VARCHAR, stage VARCHAR, step VARCHAR, topic VARCHAR,
-      prompt_id VARCHAR, generation VARCHAR, p_support VARCHAR, p_neutral VARCHAR, p_oppose VARCHAR, stance VARCHAR)`,
-  );
   const staged: StagedFile[] = [];
   const problems: Problem[] = [];
   for (const [i, f] of files.entries()) {
-    const raw = `ingest_raw_${i}`;
+    const raw = rawTable(i);
     const started = Date.now();
     progress(`reading ${f.path} (${f.format})`);
+    await conn.run(`DROP TABLE IF EXISTS ${raw}`);
+    if (fs.statSync(f.absPath).size === 0) {
+      problems.push({
+        file: f.path,
+        message: `is empty (0 bytes); an observation file needs ${f.format === 'csv' ? 'a header and ' : ''}at least one row`,
+      });
+      continue;
+    }
+    let columns: ColumnInfo[];
     try {
-      await conn.run(`DROP TABLE IF EXISTS ${raw}`);
-      const columns = await fileColumns(conn, f);
-      await conn.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${readerSql(f, columns, () => 'VARCHAR')}`);
+      columns = await fileSchema(conn, f);
+      const repeated = repeatedNames(columns);
+      if (repeated.length) {
+        for (const [name, at] of repeated) {
+          problems.push({
+            file: f.path,
+            line: f.format === 'csv' ? 1 : undefined,
+            field: name,
+            message: `the header names column "${name}" ${at.length} times (columns ${at.join(', ')}); each column must appear once`,
+          });
+        }
+        continue;
+      }
+      await conn.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${readerSql(f, columns)}`);
     } catch (err) {
       const problem = readFailure(f, err as Error);
       if (f.format === 'jsonl') {
@@ -75,14 +99,11 @@ export async function stageFiles(conn: DuckDBConnection, files: FileSpec[], prog
       problems.push(problem);
       continue;
     }
-    const present = new Set(
-      (await queryOn(conn, `SELECT column_name FROM duckdb_columns() WHERE table_name = '${raw}'`)).map((r) => String(r.column_name)),
-    );
+    const present = new Set(columns.map((c) => c.name));
     const source = (c: CanonicalColumn): string => f.columns[c] ?? c;
-    const missing = (cols: readonly CanonicalColumn[]) => cols.filter((c) => !present.has(source(c)));
     const mapped = (c: CanonicalColumn) => (source(c) === c ? c : `${source(c)} (mapped to ${c})`);
-    const missingKeys = missing(KEY_COLUMNS);
-    const hasProbabilities = missing(PROB_COLUMNS).length === 0;
+    const missingKeys = KEY_COLUMNS.filter((c) => !present.has(source(c)));
+    const probs = hasProbabilities(f, columns);
     const hasStance = present.has(source('stance'));
     if (missingKeys.length) {
       problems.push({
@@ -91,29 +112,24 @@ export async function stageFiles(conn: DuckDBConnection, files: FileSpec[], prog
         message: `required column${missingKeys.length > 1 ? 's' : ''} missing (columns present: ${[...present].join(', ')}); rename them or map them with "columns" in the manifest${delimiterHint(f, [...present])}`,
       });
     }
-    if (!hasProbabilities && !hasStance) {
+    if (!probs && !hasStance) {
       problems.push({
         file: f.path,
         message: `needs either p_support, p_neutral and p_oppose or a stance column (columns present: ${[...present].join(', ')})`,
       });
     }
-    if (missingKeys.length || (!hasProbabilities && !hasStance)) {
+    if (missingKeys.length || (!probs && !hasStance)) {
       await conn.run(`DROP TABLE ${raw}`);
       continue;
     }
-    const col = (c: CanonicalColumn) => `CAST(${sqlIdent(source(c))} AS VARCHAR)`;
-    const prob = (c: CanonicalColumn) => (hasProbabilities ? col(c) : 'NULL');
-    await conn.run(
-      `INSERT INTO ${STAGING} SELECT ${i}, rowid + 1, ${KEY_COLUMNS.map(col).join(', ')},
-        ${PROB_COLUMNS.map(prob).join(', ')}, ${hasProbabilities ? 'NULL' : col('stance')} FROM ${raw}`,
-    );
     const rows = Number((await queryOn(conn, `SELECT count(*) AS n FROM ${raw}`))[0]?.n ?? 0);
-    await conn.run(`DROP TABLE ${raw}`);
     progress(`  ${rows.toLocaleString('en-US')} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     staged.push({
       spec: f,
+      columns,
+      table: raw,
       rows,
-      hasProbabilities,
+      hasProbabilities: probs,
       lineKind: f.format === 'parquet' ? 'row' : 'line',
       lineOffset: f.format === 'csv' ? 1 : 0,
     });

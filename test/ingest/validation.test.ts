@@ -539,9 +539,9 @@ describe('duplicates', () => {
     });
   });
 
-  it('the same key written as 1 and 1.0 is still a duplicate', async () => {
+  it('the same step written with a leading zero is still a duplicate', async () => {
     const b = base();
-    b.rows.push({ ...b.rows[10]!, step: `${b.rows[10]!.step}.0` });
+    b.rows.push({ ...b.rows[10]!, step: `0${b.rows[10]!.step}` });
     await expectRefused(csvBundle(b.manifest, b.rows), {
       file: 'observations.csv',
       line: lineOf(b.rows.length - 1),
