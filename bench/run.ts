@@ -213,6 +213,8 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
+// A bench stopped by a signal (e.g. `timeout`) stops its servers too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
