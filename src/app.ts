@@ -23,7 +23,7 @@ export interface App {
 }
 
 export type AppLimits = Pick<Config, 'DRIFT_MAX_COMPLEXITY' | 'DRIFT_MAX_DEPTH'> &
-  Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>>;
+  Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>>;
 
 /**
  * CORS for browser frontends on other origins: allowed origins get preflight answers that let
@@ -45,7 +45,7 @@ function corsFor(origins: string | undefined) {
 }
 
 export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
-  const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES });
+  const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES, cacheBytes: limits.DRIFT_CACHE_BYTES });
   const schema = await createSchema(services);
   const app = express();
   const server = http.createServer(app);

@@ -14,7 +14,10 @@ const schema = z.object({
   DRIFT_SEED_DEMO: z.enum(['true', 'false']).default('true'),
   DRIFT_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(20000),
   DRIFT_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
-  DRIFT_CACHE_ENTRIES: z.coerce.number().int().min(0).default(256),
+  /** Estimated bytes of analytic results kept in memory (least recently used go first); 0 turns the cache off. */
+  DRIFT_CACHE_BYTES: z.coerce.number().int().min(0).default(268_435_456), // 256 MiB
+  /** A second bound on the result cache, in entries; 0 turns the cache off. */
+  DRIFT_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10000),
   /** Whether requests without a key may read public datasets. */
   DRIFT_ANONYMOUS_READ: z.enum(['true', 'false']).default('true'),
   /** Origins allowed to call the API from a browser: a comma-separated list, or `*`. Empty: none. */

@@ -19,9 +19,9 @@ export interface Services {
   keys: KeyService;
 }
 
-export function createServices(db: DriftDb, opts: { cacheEntries?: number } = {}): Services {
+export function createServices(db: DriftDb, opts: { cacheEntries?: number; cacheBytes?: number } = {}): Services {
   const catalog = new CatalogService(db);
-  const cache = new ResultCache(opts.cacheEntries ?? 256, () => db.changeCount);
+  const cache = new ResultCache({ maxBytes: opts.cacheBytes ?? 256 * 1024 * 1024, maxEntries: opts.cacheEntries }, () => db.changeCount);
   const analysis = new AnalysisService(db, catalog, cache);
   return { catalog, analysis, effects: new EffectsService(analysis, cache), keys: new KeyService(db) };
 }

@@ -1,18 +1,110 @@
 /**
- * Result cache for analytic queries, keyed by the database's data version and the request.
- * Concurrent identical requests share one computation; failures are not cached. Entries are
- * evicted least-recently-used beyond `maxEntries`.
+ * Result cache for analytic queries, keyed by the database's data version, the caller's
+ * visibility scope and the request. Concurrent identical requests share one computation;
+ * failures are not cached.
+ *
+ * The cache is bounded by memory: each result's size is estimated once, when it resolves
+ * (`estimateBytes`), and entries are evicted least-recently-used until the total is within
+ * `maxBytes`. A result larger than the whole budget is returned but not kept. `maxEntries`
+ * bounds the number of entries as well (whichever limit is reached first). Either limit at 0
+ * turns the cache off. Entries of an older data version can never be hit again, so they are
+ * dropped as soon as the version changes.
  */
+
+export interface CacheLimits {
+  /** Estimated bytes of results kept in memory; 0 turns the cache off. */
+  maxBytes: number;
+  /** Entries kept; 0 turns the cache off. */
+  maxEntries?: number;
+}
+
+interface Entry {
+  value: Promise<unknown>;
+  /** Estimated size; 0 while the computation is still running. */
+  bytes: number;
+}
+
+/** Rough per-value costs in V8 (64-bit, pointer compression off): enough to bound memory, not to account for it exactly. */
+const WORD = 8;
+const OBJECT_OVERHEAD = 4 * WORD;
+const ARRAY_OVERHEAD = 4 * WORD;
+const STRING_OVERHEAD = 2 * WORD;
+
+/**
+ * An estimate of the memory a plain result (objects, arrays, strings, numbers) holds, walking
+ * it once. Numbers cost a word, strings two bytes a character, objects and arrays a header plus
+ * a word per slot. Shared sub-objects are counted once.
+ */
+export function estimateBytes(value: unknown): number {
+  let total = 0;
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    switch (typeof v) {
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+        total += WORD;
+        break;
+      case 'string':
+        total += STRING_OVERHEAD + 2 * v.length;
+        break;
+      case 'object': {
+        if (v === null) {
+          total += WORD;
+          break;
+        }
+        if (seen.has(v)) break;
+        seen.add(v);
+        if (Array.isArray(v)) {
+          total += ARRAY_OVERHEAD + WORD * v.length;
+          for (const item of v) stack.push(item);
+        } else if (v instanceof Date) {
+          total += OBJECT_OVERHEAD + WORD;
+        } else {
+          total += OBJECT_OVERHEAD;
+          for (const k in v) {
+            total += WORD;
+            stack.push((v as Record<string, unknown>)[k]);
+          }
+        }
+        break;
+      }
+      default:
+        total += WORD;
+    }
+  }
+  return total;
+}
+
 export class ResultCache {
-  private readonly entries = new Map<string, Promise<unknown>>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxBytes: number;
+  private readonly maxEntries: number;
+  private totalBytes = 0;
+  private currentVersion: number | undefined;
 
   constructor(
-    private readonly maxEntries: number,
+    limits: CacheLimits,
     private readonly version: () => number,
-  ) {}
+  ) {
+    this.maxBytes = limits.maxBytes;
+    this.maxEntries = limits.maxEntries ?? Number.POSITIVE_INFINITY;
+  }
 
+  /** Entries held, including computations still running. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Estimated bytes of the results held; never above the byte limit. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  private get enabled(): boolean {
+    return this.maxBytes > 0 && this.maxEntries > 0;
   }
 
   /**
@@ -20,25 +112,62 @@ export class ResultCache {
    * scope: callers who see different data never share an entry), computing it on a miss.
    */
   async get<T>(kind: string, scopeKey: string, request: unknown, compute: () => Promise<T>): Promise<T> {
-    if (this.maxEntries <= 0) return compute();
-    const key = `${this.version()}\u0000${scopeKey}\u0000${kind}\u0000${JSON.stringify(request)}`;
+    if (!this.enabled) return compute();
+    const version = this.version();
+    if (version !== this.currentVersion) {
+      this.clear();
+      this.currentVersion = version;
+    }
+    const key = `${version}\u0000${scopeKey}\u0000${kind}\u0000${JSON.stringify(request)}`;
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key); // refresh recency
       this.entries.set(key, hit);
-      return hit as Promise<T>;
+      return hit.value as Promise<T>;
     }
     const pending = compute();
-    this.entries.set(key, pending);
-    pending.catch(() => this.entries.delete(key));
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    const entry: Entry = { value: pending, bytes: 0 };
+    this.entries.set(key, entry);
+    pending.then(
+      (result) => this.settle(key, entry, result),
+      () => this.remove(key, entry),
+    );
+    this.evict();
     return pending;
+  }
+
+  /** Sizes a resolved entry, unless it was evicted or cleared meanwhile, and restores the bound. */
+  private settle(key: string, entry: Entry, result: unknown): void {
+    if (this.entries.get(key) !== entry) return;
+    const bytes = 2 * key.length + estimateBytes(result);
+    if (bytes > this.maxBytes) {
+      this.entries.delete(key);
+      return;
+    }
+    entry.bytes = bytes;
+    this.totalBytes += bytes;
+    this.evict();
+  }
+
+  private remove(key: string, entry: Entry): void {
+    if (this.entries.get(key) !== entry) return;
+    this.entries.delete(key);
+    this.totalBytes -= entry.bytes;
+  }
+
+  /** Drops least-recently-used entries until both limits hold. Running computations stay (they size nothing yet). */
+  private evict(): void {
+    if (this.totalBytes <= this.maxBytes && this.entries.size <= this.maxEntries) return;
+    for (const [key, entry] of this.entries) {
+      if (this.totalBytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
+      if (entry.bytes === 0 && this.entries.size <= this.maxEntries) continue;
+      this.entries.delete(key);
+      this.totalBytes -= entry.bytes;
+    }
   }
 
   clear(): void {
     this.entries.clear();
+    this.totalBytes = 0;
   }
 }
