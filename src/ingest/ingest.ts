@@ -14,7 +14,7 @@ import { migrate } from '../db/migrate';
 import { datasets, labs, runs, stages } from '../db/schema';
 import { sqlString } from '../db/sql';
 import { bumpDataVersion } from '../db/version';
-import { ConflictError } from './errors';
+import { BundleError, ConflictError, type Problem } from './errors';
 import { IDS, LABELS, PROMPTS, createLabels, scanSource, sourceSql } from './fast';
 import { readManifest, type Manifest, type RunSpec } from './manifest';
 import { rawTable, stageFiles } from './stage';
@@ -237,6 +237,36 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
   });
 }
 
+/**
+ * A stage's totalSteps (T_k of DESIGN §3) must reach its largest evaluated step, or drift
+ * times would exceed 1. Checked on the prompt means, which are few.
+ */
+async function checkTotalSteps(conn: DuckDBConnection, plan: IdPlan): Promise<void> {
+  const declared = new Map<number, { run: number; stage: number; key: string; name: string; total: number }>();
+  plan.runs.forEach((r, ri) =>
+    r.spec.stages.forEach((st, si) => {
+      if (st.totalSteps !== null)
+        declared.set(r.stages[si]!.id, { run: ri, stage: si, key: r.spec.key, name: st.name, total: st.totalSteps });
+    }),
+  );
+  if (!declared.size) return;
+  const rows = await queryOn(conn, `SELECT stage_id, max(step) AS max_step FROM ${PM} GROUP BY stage_id ORDER BY stage_id`);
+  const problems: Problem[] = [];
+  for (const r of rows) {
+    const d = declared.get(Number(r.stage_id));
+    const max = Number(r.max_step);
+    if (!d || max <= d.total) continue;
+    problems.push({
+      file: 'manifest.json',
+      field: `runs[${d.run}].stages[${d.stage}].totalSteps`,
+      message:
+        `is ${d.total}, but run "${d.key}" stage "${d.name}" is evaluated up to step ${max} (field step of the observation files); ` +
+        `set totalSteps to at least ${max}, or leave it out to use the largest evaluated step`,
+    });
+  }
+  if (problems.length) throw new BundleError(problems);
+}
+
 async function write(
   db: DriftDb,
   conn: DuckDBConnection,
@@ -346,6 +376,7 @@ async function write(
     duplicates = Number(exactDup?.n ?? 0);
   }
   if (duplicates > 0) throw new DuplicateRows();
+  await checkTotalSteps(conn, plan);
   await conn.run(
     `INSERT INTO prompt_means SELECT run_id, stage_id, step, topic_id, prompt_id, generations, m_support, m_neutral, m_oppose
      FROM ${PM} ORDER BY run_id, stage_id, step, topic_id, prompt_id`,

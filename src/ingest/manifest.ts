@@ -16,9 +16,23 @@ export type CanonicalColumn = (typeof CANONICAL_COLUMNS)[number];
 export const FILE_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
-const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
-const columnMap = z.record(z.string(), z.enum(CANONICAL_COLUMNS, { message: `must be one of ${CANONICAL_COLUMNS.join(', ')}` }));
-const aliasMap = z.record(z.string(), nonEmpty);
+const NUL_MESSAGE = 'contains a NUL character (\\0); names must be plain text';
+const nonEmpty = z
+  .string()
+  .trim()
+  .min(1, 'must be a non-empty string')
+  .refine((v) => !v.includes('\0'), NUL_MESSAGE);
+/** Deepest nesting of objects and lists accepted anywhere in the manifest. */
+export const MAX_DEPTH = 64;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+/**
+ * A JSON object kept as parsed. zod's record and object copy keys by assignment, which drops a
+ * key named "__proto__"; maps of names are checked entry by entry in readManifest instead.
+ */
+const jsonObject = z.custom<Record<string, unknown>>(isPlainObject, { message: 'must be a JSON object' });
 
 const stageSchema = z.looseObject({
   name: nonEmpty,
@@ -26,7 +40,7 @@ const stageSchema = z.looseObject({
   algorithm: nonEmpty.optional(),
   dataset: nonEmpty.optional(),
   totalSteps: z.number().int('must be an integer').min(0, 'must be >= 0').max(2147483647, 'must be at most 2147483647').optional(),
-  hyperparameters: z.record(z.string(), z.unknown()).optional(),
+  hyperparameters: jsonObject.optional(),
 });
 
 const runSchema = z.looseObject({
@@ -46,7 +60,11 @@ const manifestSchema = z.looseObject({
   dataset: z.looseObject({
     name: nonEmpty,
     lab: nonEmpty,
-    version: z.union([nonEmpty, z.number().transform(String)]),
+    version: z
+      .string({ message: 'give the version as a string, e.g. "1.10" (as a JSON number 1.10 would become "1.1")' })
+      .trim()
+      .min(1, 'must be a non-empty string')
+      .refine((v) => !v.includes('\0'), NUL_MESSAGE),
     description: z.string().optional(),
     license: z.string().optional(),
     promptSet: z.string().optional(),
@@ -59,14 +77,14 @@ const manifestSchema = z.looseObject({
       z.object({
         path: nonEmpty,
         format: z.enum(FILE_FORMATS, { message: `must be one of ${FILE_FORMATS.join(', ')}` }).optional(),
-        columns: columnMap.optional(),
+        columns: jsonObject.optional(),
         delimiter: z.string().length(1).optional(),
       }),
     )
     .min(1, 'a bundle needs at least one observation file'),
-  columns: columnMap.optional(),
-  stanceLabels: z.record(z.string(), z.enum(STANCES, { message: `must be one of ${STANCES.join(', ')}` })).optional(),
-  aliases: z.object({ model: aliasMap.optional(), algorithm: aliasMap.optional(), dataset: aliasMap.optional() }).optional(),
+  columns: jsonObject.optional(),
+  stanceLabels: jsonObject.optional(),
+  aliases: z.object({ model: jsonObject.optional(), algorithm: jsonObject.optional(), dataset: jsonObject.optional() }).optional(),
 });
 
 export type RawManifest = z.infer<typeof manifestSchema>;
@@ -126,6 +144,19 @@ function inferFormat(p: string): FileFormat | undefined {
   return undefined;
 }
 
+/** The path of the first value nested deeper than `limit`, or null; iterative, so any depth is safe. */
+function deeperThan(root: unknown, limit: number): (string | number)[] | null {
+  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: root, path: [] }];
+  while (stack.length) {
+    const { v, path: at } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (at.length >= limit) return at;
+    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    for (const [k, x] of entries) stack.push({ v: x, path: [...at, k] });
+  }
+  return null;
+}
+
 function jsonPath(p: readonly PropertyKey[]): string {
   return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
 }
@@ -140,6 +171,9 @@ export function readManifest(dir: string): Manifest {
   if (!fs.existsSync(manifestPath)) {
     throw new BundleError([{ file: MANIFEST, message: `not found in ${bundleDir}` }]);
   }
+  if (!fs.statSync(manifestPath).isFile()) {
+    throw new BundleError([{ file: MANIFEST, message: 'is a folder, not a file; the manifest must be a JSON file' }]);
+  }
   let json: unknown;
   const text = fs.readFileSync(manifestPath, 'utf8');
   try {
@@ -150,14 +184,65 @@ export function readManifest(dir: string): Manifest {
     const line = at ? text.slice(0, Number(at[1])).split('\n').length : undefined;
     throw new BundleError([{ file: MANIFEST, line, message: `is not valid JSON: ${msg}` }]);
   }
+  const tooDeep = deeperThan(json, MAX_DEPTH);
+  if (tooDeep) {
+    throw new BundleError([
+      {
+        file: MANIFEST,
+        field: jsonPath(tooDeep) || undefined,
+        message: `nests objects and lists more than ${MAX_DEPTH} levels deep; flatten this metadata`,
+      },
+    ]);
+  }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     throw new BundleError(parsed.error.issues.map((i) => ({ file: MANIFEST, field: jsonPath(i.path) || undefined, message: i.message })));
   }
   const m = parsed.data;
   const problems: Problem[] = [];
+
+  /** A map of names from the manifest, checked entry by entry (own keys only, "__proto__" included). */
+  const nameMap = <V extends string>(
+    obj: Record<string, unknown> | undefined,
+    field: string,
+    check: (v: unknown) => string | null,
+  ): Map<string, V> => {
+    const out = new Map<string, V>();
+    for (const [k, v] of Object.entries(obj ?? {})) {
+      const keyProblem = k.trim() === '' ? 'an empty name cannot be mapped' : k.includes('\0') ? NUL_MESSAGE : null;
+      const problem = keyProblem ?? check(v);
+      if (problem) problems.push({ file: MANIFEST, field: `${field}.${k}`, message: problem });
+      else out.set(k, v as V);
+    }
+    return out;
+  };
+  const nameValue = (v: unknown) =>
+    typeof v !== 'string' || v.trim() === '' ? 'must be a non-empty string' : v.includes('\0') ? NUL_MESSAGE : null;
+  const aliases = {
+    model: nameMap<string>(m.aliases?.model, 'aliases.model', nameValue),
+    algorithm: nameMap<string>(m.aliases?.algorithm, 'aliases.algorithm', nameValue),
+    dataset: nameMap<string>(m.aliases?.dataset, 'aliases.dataset', nameValue),
+  };
   const alias = (kind: 'model' | 'algorithm' | 'dataset', v: string | undefined): string | null =>
-    v === undefined ? null : (m.aliases?.[kind]?.[v] ?? v);
+    v === undefined ? null : (aliases[kind].get(v) ?? v);
+  const canonicalValue = (v: unknown) =>
+    typeof v === 'string' && (CANONICAL_COLUMNS as readonly string[]).includes(v) ? null : `must be one of ${CANONICAL_COLUMNS.join(', ')}`;
+  /** file column -> canonical, refusing two file columns for one canonical column. */
+  const columnMap = (obj: Record<string, unknown> | undefined, field: string): Map<CanonicalColumn, string> => {
+    const out = new Map<CanonicalColumn, string>();
+    for (const [fileCol, canonical] of nameMap<CanonicalColumn>(obj, field, canonicalValue)) {
+      const other = out.get(canonical);
+      if (other !== undefined) {
+        problems.push({
+          file: MANIFEST,
+          field: `${field}.${fileCol}`,
+          message: `"${other}" and "${fileCol}" are both mapped to ${canonical}; map one file column to each canonical column`,
+        });
+      } else out.set(canonical, fileCol);
+    }
+    return out;
+  };
+  const bundleColumns = columnMap(m.columns, 'columns');
 
   const seenRuns = new Map<string, number>();
   const runs: RunSpec[] = m.runs.map((r, ri) => {
@@ -184,8 +269,10 @@ export function readManifest(dir: string): Manifest {
         hyperparameters: s.hyperparameters ?? null,
       };
     });
-    const { id, model, seed, stages: _stages, ...metadata } = r;
-    return { key: id, model: alias('model', model) as string, seed: seed ?? null, metadata, stages };
+    // extra run fields from the parsed JSON itself, which keeps every key as written
+    const rawRun = ((json as { runs: unknown[] }).runs[ri] ?? {}) as Record<string, unknown>;
+    const metadata = Object.fromEntries(Object.entries(rawRun).filter(([k]) => !['id', 'model', 'seed', 'stages'].includes(k)));
+    return { key: r.id, model: alias('model', r.model) as string, seed: r.seed ?? null, metadata, stages };
   });
 
   const seenFiles = new Set<string>();
@@ -226,17 +313,17 @@ export function readManifest(dir: string): Manifest {
       });
       return;
     }
-    const map = { ...(m.columns ?? {}), ...(f.columns ?? {}) };
-    const columns: Partial<Record<CanonicalColumn, string>> = {};
-    for (const [fileCol, canonical] of Object.entries(map)) {
-      if (columns[canonical] && columns[canonical] !== fileCol && f.columns?.[fileCol] === undefined) continue;
-      columns[canonical] = fileCol;
-    }
+    // a file's own map overrides the bundle's for the canonical columns it names
+    const own = columnMap(f.columns, `files[${fi}].columns`);
+    const columns: Partial<Record<CanonicalColumn, string>> = Object.create(null) as Partial<Record<CanonicalColumn, string>>;
+    for (const [canonical, fileCol] of [...bundleColumns, ...own]) columns[canonical] = fileCol;
     files.push({ path: f.path, absPath: real, format, columns, delimiter: f.delimiter });
   });
 
   const stanceLabels = new Map<string, Stance>(STANCES.map((s) => [s, s]));
-  for (const [label, stance] of Object.entries(m.stanceLabels ?? {})) {
+  const stanceValue = (v: unknown) =>
+    typeof v === 'string' && (STANCES as readonly string[]).includes(v) ? null : `must be one of ${STANCES.join(', ')}`;
+  for (const [label, stance] of nameMap<Stance>(m.stanceLabels, 'stanceLabels', stanceValue)) {
     if ((STANCES as readonly string[]).includes(label) && label !== stance) {
       problems.push({
         file: MANIFEST,
