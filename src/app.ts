@@ -13,7 +13,7 @@ import { createContext, type Context } from './graphql/context';
 import { formatError, toRequestError } from './graphql/errors';
 import { HOW_TO_GET_A_KEY } from './auth/keys.service';
 import { DriftError, UnauthenticatedError } from './errors';
-import { complexityLimit, depthLimit } from './graphql/limits';
+import { costLimit, depthLimit } from './graphql/limits';
 import { createSchema, createServices } from './graphql/schema';
 
 export interface App {
@@ -22,7 +22,10 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export type AppLimits = Pick<Config, 'DRIFT_MAX_COMPLEXITY' | 'DRIFT_MAX_DEPTH'> &
+/** Largest operation document accepted, in GraphQL tokens. */
+export const MAX_TOKENS = 10_000;
+
+export type AppLimits = Pick<Config, 'DRIFT_MAX_COST' | 'DRIFT_MAX_DEPTH'> &
   Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>>;
 
 /**
@@ -57,12 +60,15 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     // NODE_ENV=production (which `npm start` sets so graphql-js skips its development checks).
     introspection: true,
     validationRules: [depthLimit(limits.DRIFT_MAX_DEPTH)],
+    // Parsing and validating a huge document costs time before any limit can look at it; real
+    // operations (GraphiQL's introspection included) are far below this many tokens.
+    parseOptions: { maxTokens: MAX_TOKENS },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       // The default cache-control plugin hooks every field resolution; responses here are
       // large lists of plain numbers and HTTP caching is not used, so it only costs time.
       ApolloServerPluginCacheControlDisabled(),
-      complexityLimit(schema, limits.DRIFT_MAX_COMPLEXITY),
+      costLimit(schema, limits.DRIFT_MAX_COST),
     ],
   });
   await apollo.start();

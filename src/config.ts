@@ -12,7 +12,8 @@ const schema = z.object({
   DRIFT_MEMORY_LIMIT: z.string().optional(),
   DRIFT_THREADS: z.coerce.number().int().min(1).optional(),
   DRIFT_SEED_DEMO: z.enum(['true', 'false']).default('true'),
-  DRIFT_MAX_COMPLEXITY: z.coerce.number().int().min(100).default(20000),
+  /** Largest estimated response (values) one operation may produce; see graphql/cost.ts. */
+  DRIFT_MAX_COST: z.coerce.number().int().min(1000).default(2_000_000),
   DRIFT_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
   /** Estimated bytes of analytic results kept in memory (least recently used go first); 0 turns the cache off. */
   DRIFT_CACHE_BYTES: z.coerce.number().int().min(0).default(268_435_456), // 256 MiB

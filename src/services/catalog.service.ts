@@ -7,7 +7,8 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { DriftDb } from '../db/client';
 import { datasets, labs, runs, stages } from '../db/schema';
-import type { StageKind } from '../domain';
+import { groupByFactors, stageSlots } from '../analytics';
+import type { GroupFactor, StageKind } from '../domain';
 import type { Scope } from '../auth/principal';
 import { NotFoundError, UserInputError } from '../errors';
 
@@ -89,6 +90,8 @@ interface Snapshot {
   lastStep: Map<number, number>;
   /** Dataset id -> the names of its topics. */
   topicsByDataset: Map<number, string[]>;
+  /** Run id -> its evaluated checkpoints (distinct stage and step, over every topic). */
+  checkpointsPerRun: Map<number, number>;
   /** Views of this snapshot per scope key. */
   views: Map<string, View>;
 }
@@ -116,7 +119,7 @@ export class CatalogService {
     if (!this.snapshot || this.snapshotVersion !== version) {
       this.snapshotVersion = version;
       this.snapshot = (async () => {
-        const [runRows, stageRows, lastSteps, topicRows] = await Promise.all([
+        const [runRows, stageRows, lastSteps, topicRows, checkpointRows] = await Promise.all([
           this.db.orm
             .select(runColumns)
             .from(runs)
@@ -127,6 +130,9 @@ export class CatalogService {
           this.db.query('SELECT stage_id, max(step) AS last FROM checkpoint_values GROUP BY stage_id'),
           this.db.query(
             'SELECT DISTINCT p.dataset_id, t.name FROM prompts p JOIN topics t ON t.id = p.topic_id ORDER BY p.dataset_id, t.name',
+          ),
+          this.db.query(
+            'SELECT run_id, count(*) AS n FROM (SELECT DISTINCT run_id, stage_id, step FROM checkpoint_values) GROUP BY run_id',
           ),
         ]);
         const all = runRows.map((r) => this.mapRun(r));
@@ -148,6 +154,7 @@ export class CatalogService {
           stages: stageMap,
           lastStep: new Map(lastSteps.map((r) => [Number(r.stage_id), Number(r.last)])),
           topicsByDataset,
+          checkpointsPerRun: new Map(checkpointRows.map((r) => [Number(r.run_id), Number(r.n)])),
           views: new Map(),
         };
       })();
@@ -307,6 +314,41 @@ export class ScopedCatalog {
     );
     for (const r of rows) out.set(Number(r.stage_id), (r.steps as number[]).map(Number));
     return out;
+  }
+
+  /**
+   * The largest number of declared stages and of evaluated checkpoints among the given runs
+   * (invisible ids count as nothing): what bounds the size of their analytic answers.
+   */
+  async shapeOf(runIds: readonly number[]): Promise<{ maxStages: number; maxCheckpoints: number }> {
+    const { snap, view } = await this.view();
+    let maxStages = 0;
+    let maxCheckpoints = 0;
+    for (const id of runIds) {
+      if (!view.byId.has(id)) continue;
+      maxStages = Math.max(maxStages, snap.stages.get(id)?.length ?? 0);
+      maxCheckpoints = Math.max(maxCheckpoints, snap.checkpointsPerRun.get(id) ?? 0);
+    }
+    return { maxStages, maxCheckpoints };
+  }
+
+  /**
+   * How many groups `factors` make of the given runs, and how many aligned stage slots they
+   * span (analytics `groupByFactors` and `stageSlots`): the shape of a grouped answer.
+   */
+  async groupShapeOf(
+    runIds: readonly number[],
+    factors: readonly GroupFactor[],
+    kind: StageKind,
+  ): Promise<{ groups: number; slots: number }> {
+    const { snap, view } = await this.view();
+    const runs = runIds.flatMap((id) => {
+      const run = view.byId.get(id);
+      return run ? [{ model: run.model, lab: run.lab, stages: snap.stages.get(id) ?? [] }] : [];
+    });
+    const slots = new Set<string>();
+    for (const r of runs) for (const slot of stageSlots(r.stages).values()) slots.add(`${slot.kind}#${slot.occurrenceFromEnd}`);
+    return { groups: groupByFactors(runs, factors, kind).groups.length, slots: slots.size };
   }
 
   /** Names of the topics of the visible datasets (small; used to validate topic arguments). */

@@ -18,7 +18,7 @@ describe('GraphiQL examples on the demo seed', () => {
     db = await DriftDb.open(path.join(dir, 'demo.duckdb'));
     await migrate(db);
     await loadDemo(db);
-    app = await createApp(db, { DRIFT_MAX_COMPLEXITY: 20000, DRIFT_MAX_DEPTH: 8 });
+    app = await createApp(db, { DRIFT_MAX_COST: 2_000_000, DRIFT_MAX_DEPTH: 8 });
     await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/graphql`;
   });

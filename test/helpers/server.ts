@@ -26,7 +26,7 @@ export async function startServer(dbFile: string, bundles: string[] = [CONFORMAN
   const db = await DriftDb.open(dbFile, open);
   await migrate(db);
   for (const b of bundles) await ingestBundle(db, b);
-  const app = await createApp(db, { DRIFT_MAX_COMPLEXITY: 20000, DRIFT_MAX_DEPTH: 8 });
+  const app = await createApp(db, { DRIFT_MAX_COST: 2_000_000, DRIFT_MAX_DEPTH: 8 });
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -52,7 +52,6 @@ export class CatalogResolver {
 
   @Query(() => RunConnection, {
     description: 'Runs, filtered and paged (Relay connection, ordered by id)',
-    complexity: ({ args, childComplexity }) => 1 + Number(args.first ?? 50) * childComplexity,
   })
   async runs(@Args(() => RunsArgs) { filter, first, after }: RunsArgs, @Ctx() ctx: Context): Promise<RunConnection> {
     let offset = 0;
