@@ -232,13 +232,19 @@ interface Server {
   url: string;
 }
 
-async function startServer(dbFile: string, cacheEntries: number): Promise<Server> {
+/**
+ * Starts dist/src/server.js on the database with the default configuration, except: no demo seed,
+ * loopback, a free port, and with `cache: false` the result cache off. DRIFT_* variables of the
+ * bench's own environment are not passed on.
+ */
+async function startServer(dbFile: string, cache: boolean): Promise<Server> {
   const port = await freePort();
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DRIFT_')));
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'server.js')], {
     env: {
-      ...process.env,
+      ...env,
       NODE_ENV: 'production',
-      DRIFT_CACHE_ENTRIES: String(cacheEntries),
+      ...(cache ? {} : { DRIFT_CACHE_ENTRIES: '0', DRIFT_CACHE_BYTES: '0' }),
       PORT: String(port),
       HOST: '127.0.0.1',
       DRIFT_DB: dbFile,
@@ -441,7 +447,7 @@ interface ScaleResult {
   queries: QueryResult[];
   load: { uncachedVaried: LoadResult | null; cachedSingle: LoadResult | null };
   rss: {
-    /** one run each: server (cache on, the default) on this scale's database, varied load, then every all-run query */
+    /** one run each: server (default configuration, result cache on) on this scale's database, varied load, then every all-run query */
     runsMb: number[];
     minMb: number;
     maxMb: number;
@@ -647,7 +653,7 @@ async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
 
   // Cache off: every call computes. driftql and both SQL baselines take turns call by call.
   {
-    const server = await startServer(driftqlDb, 0);
+    const server = await startServer(driftqlDb, false);
     const url = server.url;
     try {
       ids = await allRuns(url);
@@ -727,7 +733,7 @@ async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
 
   // Cache on: the same calls repeated are served from the result cache.
   {
-    const server = await startServer(driftqlDb, 256);
+    const server = await startServer(driftqlDb, true);
     const url = server.url;
     try {
       const one = ids.slice(0, 1);
@@ -761,7 +767,7 @@ async function benchScale(scale: Scale, args: Args): Promise<ScaleResult> {
   // varied chart load and then every all-run query.
   const runsMb: number[] = [];
   for (let i = 0; i < args.rssRuns; i++) {
-    const server = await startServer(driftqlDb, 256);
+    const server = await startServer(driftqlDb, true);
     try {
       if (args.rssDuration > 0) {
         await runLoad(
@@ -884,7 +890,7 @@ function render(results: ScaleResult[]): string {
     "  sides first, then driftql first). Figures are medians of the three. The ratio is raw time ÷ driftql time, i.e. driftql's",
     '  throughput relative to the raw side: above 1 means driftql is faster.',
     '- **Queries.** Each analytic query as GraphQL over HTTP against a server with its result cache off',
-    '  (`DRIFT_CACHE_ENTRIES=0`), so every call computes, beside two hand-written SQL baselines run in the bench process on a',
+    '  (`DRIFT_CACHE_ENTRIES=0`, `DRIFT_CACHE_BYTES=0`), so every call computes, beside two hand-written SQL baselines run in the bench process on a',
     '  DuckDB file holding the raw CTAS of the same Parquet files:',
     '  - **raw-table SQL** reads the raw observation table and computes prompt means and per-checkpoint values on every call,',
     '    then the SQL-expressible part of the metric;',
@@ -896,12 +902,12 @@ function render(results: ScaleResult[]): string {
     '  are lower bounds for the work driftql does. Each contender gets 2 untimed warm-up calls, then they take turns call by',
     '  call (the starting one rotating) for the stated number of repetitions. Quoted: the median (p50) and p95 of those calls.',
     '  Ratios are driftql p50 ÷ baseline p50: below 1 means driftql is faster. "Cache on" repeats the same call against a',
-    '  server with the result cache on.',
+    '  server with the default configuration, result cache on.',
     '- **Load.** autocannon at 50 connections. *Cache off, varied*: each request asks for the chart of a run and a topic drawn',
     '  from a seeded PRNG (the same sequence every time), against a server with the result cache off. *Cache on, one query*:',
     '  the same request over and over against a server with the cache on, which is served from memory. The run and stage',
     '  catalogue is held in memory in both.',
-    "- **Peak RSS.** Separate server processes, default configuration (result cache on, 256 entries), each on the scale's",
+    "- **Peak RSS.** Separate server processes, default configuration (result cache on, default bounds), each on the scale's",
     '  database, taking varied chart load and then every all-run query once; VmHWM from `/proc/<pid>/status`. Quoted: min',
     '  and max over the runs.',
   ];
