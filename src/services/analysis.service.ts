@@ -23,6 +23,7 @@ import type { Scope } from '../auth/principal';
 import type { CatalogService, RunSelector, ScopedCatalog } from './catalog.service';
 import { loadCheckpoints, pathsFor, type RunCheckpoints } from './checkpoints';
 import { LIMITS } from './limits';
+import { yielder } from './yielder';
 
 export interface Selection {
   runIds?: string[] | null;
@@ -156,10 +157,12 @@ export class AnalysisService {
     return { data: await loadCheckpoints(this.db, catalog, ids, topics), stances, confidence: sel.confidence ?? DEFAULT_CONFIDENCE };
   }
 
-  /** Iterates run × topic × stance with the stage paths, in a stable order. */
-  private *each({ data, stances, confidence }: LoadedSelection) {
+  /** Iterates run × topic × stance with the stage paths, in a stable order, yielding the event loop now and then. */
+  private async *each({ data, stances, confidence }: LoadedSelection) {
+    const pause = yielder();
     for (const rc of data) {
       for (const topic of [...rc.topics.keys()].sort()) {
+        await pause();
         for (const stance of stances) yield { rc, topic, stance, paths: pathsFor(rc, topic, stance, confidence) };
       }
     }
@@ -172,7 +175,7 @@ export class AnalysisService {
   private async computeTrajectories(scope: Scope, req: TrajectoryRequest): Promise<TrajectoryResult[]> {
     const loaded = await this.load(scope, req, LIMITS.trajectoryRuns);
     const out: TrajectoryResult[] = [];
-    for (const { rc, topic, stance, paths } of this.each(loaded)) {
+    for await (const { rc, topic, stance, paths } of this.each(loaded)) {
       const points = buildTrajectory(paths, rc.offsets, { emaAlpha: req.emaAlpha, maxPoints: req.maxPoints });
       out.push({
         runId: String(rc.run.id),
@@ -192,7 +195,7 @@ export class AnalysisService {
   private async computeDriftMetrics(scope: Scope, req: Selection & { endpoint?: DriftEndpoint | null }): Promise<DriftRow[]> {
     const loaded = await this.load(scope, req, LIMITS.analyticRuns);
     const out: DriftRow[] = [];
-    for (const { rc, topic, stance, paths } of this.each(loaded)) {
+    for await (const { rc, topic, stance, paths } of this.each(loaded)) {
       for (const d of driftMetrics(paths, req.endpoint ?? 'LAST')) {
         out.push({ ...d, runId: String(rc.run.id), runKey: rc.run.key, topic, stance, stageKind: d.kind });
       }
@@ -207,8 +210,10 @@ export class AnalysisService {
   private async computeStageAttribution(scope: Scope, req: Selection): Promise<AttributionRow[]> {
     const { data, stances, confidence } = await this.load(scope, req, LIMITS.analyticRuns);
     const out: AttributionRow[] = [];
+    const pause = yielder();
     for (const rc of data) {
       for (const topic of [...rc.topics.keys()].sort()) {
+        await pause();
         // distributionShift needs every stance's deltas, whichever stances were asked for.
         const all = new Map(STANCES.map((s) => [s, stageAttribution(pathsFor(rc, topic, s, confidence))]));
         const shift = distributionShiftByStage([...all.values()]);
@@ -248,11 +253,13 @@ export class AnalysisService {
     const { groups } = groupByFactors(runs, [...new Set(req.groupBy)], kind);
 
     const out: GroupedTrajectory[] = [];
+    const pause = yielder();
     for (const g of groups) {
       const topics = [...new Set(g.members.flatMap((rc) => [...rc.topics.keys()]))].sort();
       for (const topic of topics) {
         const members = g.members.filter((rc) => rc.topics.has(topic));
         for (const stance of stances) {
+          await pause();
           const aligned = alignGroup(
             members.map((rc) => ({ stages: rc.stages, paths: pathsFor(rc, topic, stance, confidence) })),
             gridPoints,

@@ -14,6 +14,7 @@ import {
 import type { DriftDb } from '../db/client';
 import type { Stance } from '../domain';
 import type { RunRow, ScopedCatalog, StageRow } from './catalog.service';
+import { yielder } from './yielder';
 
 interface Row {
   stage: string;
@@ -74,7 +75,9 @@ export async function loadCheckpoints(
     rc.stages = list.map((s, i) => ({ ...s, T: resolved[i]!.T }));
     rc.offsets = stageOffsets(resolved);
   }
-  for (const r of rows) {
+  const pause = yielder();
+  for (const [i, r] of rows.entries()) {
+    if (i % 1024 === 0) await pause();
     const rc = byRun.get(Number(r.run_id));
     if (!rc) continue;
     const topic = String(r.topic);

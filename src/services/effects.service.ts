@@ -20,6 +20,7 @@ import type { AnalysisService, Selection } from './analysis.service';
 import type { ResultCache } from './cache';
 import { pathsFor, type RunCheckpoints } from './checkpoints';
 import { LIMITS } from './limits';
+import { yielder } from './yielder';
 
 /** The factors analysed when a request names none. */
 export const DEFAULT_EFFECT_FACTORS: readonly EffectFactor[] = ['ALGORITHM', 'DATASET'];
@@ -97,7 +98,9 @@ export class EffectsService {
 
     const observations: Observation[] = [];
     const excludedRuns: EffectResult['excludedRuns'] = [];
+    const pause = yielder();
     for (const rc of data) {
+      await pause();
       const exclude = (reason: string) => excludedRuns.push({ runId: String(rc.run.id), runKey: rc.run.key, reason });
       const levels: Record<string, string> = {};
       let missing: string | null = null;
