@@ -2,6 +2,7 @@
  * What the CLI commands do. src/cli.ts loads this module only once a command runs, so that
  * `driftql --help` and `--version` never load DuckDB.
  */
+import { LOCAL_ADMIN, scopeOf } from '../auth/principal';
 import { CatalogService, type DatasetRow } from '../services/catalog.service';
 import { migrate } from '../db/migrate';
 import { ingestBundle, validateBundle, type IngestResult } from '../ingest/ingest';
@@ -85,7 +86,8 @@ export async function datasetsList(opts: { db?: string; json?: boolean }): Promi
   const rows = await withReadOnlyDb(file, async (db) => {
     const [table] = await db.query(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'datasets'`);
     if (!Number(table?.n)) throw new Error(`${file} holds no driftql catalogue (no datasets table); is it the right --db?`);
-    return new CatalogService(db).datasets();
+    // The CLI holds the database file itself: it sees every lab's datasets, private ones included.
+    return new CatalogService(db).scoped(scopeOf(LOCAL_ADMIN)).datasets();
   });
   if (opts.json) {
     const out = rows.map((d) => ({
