@@ -234,9 +234,13 @@ interface Server {
 
 /**
  * Starts dist/src/server.js on the database with the default configuration, except: no demo seed,
- * loopback, a free port, and with `cache: false` the result cache off. DRIFT_* variables of the
- * bench's own environment are not passed on.
+ * loopback, a free port, a cost limit high enough for the all-run queries at L (the default
+ * DRIFT_MAX_COST refuses groupedTrajectories over 1,000 runs before it runs), and with
+ * `cache: false` the result cache off. DRIFT_* variables of the bench's own environment are not
+ * passed on.
  */
+export const BENCH_MAX_COST = 1_000_000_000;
+
 async function startServer(dbFile: string, cache: boolean): Promise<Server> {
   const port = await freePort();
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DRIFT_')));
@@ -245,6 +249,7 @@ async function startServer(dbFile: string, cache: boolean): Promise<Server> {
       ...env,
       NODE_ENV: 'production',
       ...(cache ? {} : { DRIFT_CACHE_ENTRIES: '0', DRIFT_CACHE_BYTES: '0' }),
+      DRIFT_MAX_COST: String(BENCH_MAX_COST),
       PORT: String(port),
       HOST: '127.0.0.1',
       DRIFT_DB: dbFile,
@@ -903,6 +908,9 @@ function render(results: ScaleResult[]): string {
     '  call (the starting one rotating) for the stated number of repetitions. Quoted: the median (p50) and p95 of those calls.',
     '  Ratios are driftql p50 ÷ baseline p50: below 1 means driftql is faster. "Cache on" repeats the same call against a',
     '  server with the default configuration, result cache on.',
+    `- **Server settings.** Defaults, except \`DRIFT_MAX_COST=${BENCH_MAX_COST}\`: the default cost limit (2,000,000 estimated`,
+    '  values) refuses `groupedTrajectories` over all 1,000 runs at scale L before it runs (estimated about 3 million values:',
+    '  at M it is 302,940), so the all-run queries could not be measured at L with it.',
     '- **Load.** autocannon at 50 connections. *Cache off, varied*: each request asks for the chart of a run and a topic drawn',
     '  from a seeded PRNG (the same sequence every time), against a server with the result cache off. *Cache on, one query*:',
     '  the same request over and over against a server with the cache on, which is served from memory. The run and stage',
