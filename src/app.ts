@@ -26,7 +26,8 @@ export interface App {
 export const MAX_TOKENS = 10_000;
 
 export type AppLimits = Pick<Config, 'DRIFT_MAX_COST' | 'DRIFT_MAX_DEPTH'> &
-  Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>>;
+  Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>> &
+  Partial<Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS'>>;
 
 /**
  * CORS for browser frontends on other origins: allowed origins get preflight answers that let
@@ -48,6 +49,7 @@ function corsFor(origins: string | undefined) {
 }
 
 export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
+  if (limits.DRIFT_QUERY_TIMEOUT_MS !== undefined) db.setQueryTimeout(limits.DRIFT_QUERY_TIMEOUT_MS);
   const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES, cacheBytes: limits.DRIFT_CACHE_BYTES });
   const schema = await createSchema(services);
   const app = express();

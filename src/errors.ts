@@ -13,6 +13,10 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',
+  /** The caller sent more requests than the rate limit allows; retry after the time given. */
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  /** A database statement ran past DRIFT_QUERY_TIMEOUT_MS and was stopped. */
+  QUERY_TIMEOUT = 'QUERY_TIMEOUT',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -23,6 +27,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.CONFLICT]: 409,
   [ErrorCode.UNAUTHENTICATED]: 401,
   [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.TOO_MANY_REQUESTS]: 429,
+  [ErrorCode.QUERY_TIMEOUT]: 503,
   [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
 };
 
@@ -72,5 +78,22 @@ export class UnauthenticatedError extends DriftError {
 export class ForbiddenError extends DriftError {
   constructor(message: string) {
     super(ErrorCode.FORBIDDEN, message);
+  }
+}
+
+/** A request over the rate limit; the message says when to retry. */
+export class TooManyRequestsError extends DriftError {
+  constructor(message: string) {
+    super(ErrorCode.TOO_MANY_REQUESTS, message);
+  }
+}
+
+/** A read statement ran longer than the configured limit and was interrupted. */
+export class QueryTimeoutError extends DriftError {
+  constructor(readonly limitMs: number) {
+    super(
+      ErrorCode.QUERY_TIMEOUT,
+      `this query took longer than ${limitMs} ms and was stopped; narrow the selection (fewer runs or topics, a run filter, fewer grid points) or ask the server operator to raise DRIFT_QUERY_TIMEOUT_MS`,
+    );
   }
 }

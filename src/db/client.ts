@@ -7,6 +7,7 @@ import { type DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } fr
 import { drizzle, type PgRemoteDatabase } from 'drizzle-orm/pg-proxy';
 import fs from 'node:fs';
 import path from 'node:path';
+import { QueryTimeoutError } from '../errors';
 
 export type Param = string | number | boolean | null | bigint | readonly (string | number)[];
 export type Row = Record<string, unknown>;
@@ -23,6 +24,12 @@ export interface OpenOptions {
    * allows this only while no other process has the file open for writing.
    */
   readOnly?: boolean;
+  /**
+   * Time limit of each read statement in ms (0 or absent: none). A statement past it is
+   * interrupted and fails with QueryTimeoutError; the connection goes back to the pool. Writes
+   * (ingest, migrations, keys) have no limit.
+   */
+  queryTimeoutMs?: number;
 }
 
 const openFiles = new Set<string>();
@@ -71,6 +78,7 @@ export class DriftDb {
   private writeChain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private changes = 0;
+  private queryTimeoutMs = 0;
 
   private constructor(
     readonly file: string,
@@ -104,7 +112,15 @@ export class DriftDb {
     const writer = await instance.connect();
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, opts.readConnections ?? 4); i++) readers.push(await instance.connect());
-    return new DriftDb(resolved, instance, writer, readers);
+    const db = new DriftDb(resolved, instance, writer, readers);
+    db.setQueryTimeout(opts.queryTimeoutMs ?? 0);
+    return db;
+  }
+
+  /** Sets the time limit of each read statement in ms; 0 removes it. See `OpenOptions.queryTimeoutMs`. */
+  setQueryTimeout(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`query timeout must be 0 or a positive number of ms, not ${ms}`);
+    this.queryTimeoutMs = ms;
   }
 
   /**
@@ -120,13 +136,32 @@ export class DriftDb {
     this.changes++;
   }
 
-  /** Runs fn with a pooled read connection; waits when all are busy. */
+  /**
+   * Runs fn with a pooled read connection; waits when all are busy. fn (one statement, as
+   * `query` and `orm` run it) is interrupted when it runs past the query timeout, and then fails
+   * with QueryTimeoutError; the time spent waiting for a connection does not count.
+   */
   async withReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('database is closed');
     const conn = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiters.push(resolve)));
+    const limit = this.queryTimeoutMs;
+    let timedOut = false;
+    const timer =
+      limit > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            // Stops the running statement; DuckDB resets the flag when the next one starts, so an
+            // interrupt that lands just after the statement finished does no harm.
+            conn.interrupt();
+          }, limit)
+        : undefined;
     try {
       return await fn(conn);
+    } catch (err) {
+      if (timedOut) throw new QueryTimeoutError(limit);
+      throw err;
     } finally {
+      clearTimeout(timer);
       const next = this.waiters.shift();
       if (next) next(conn);
       else this.idle.push(conn);
