@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `driftql` command: ingest and validate bundles, list datasets, load the demo seed, migrate.
+ * The `driftql` command: ingest and validate bundles, list datasets, manage API keys, load the
+ * demo seed, migrate.
  * Installed as the package's bin (`npx driftql ...`, or `npm run drift -- ...`).
  *
  * Only commander and Node built-ins load up front, so `--help` and `--version` answer at once;
@@ -35,6 +36,7 @@ Examples:
   driftql validate path/to/bundle           check a bundle; writes nothing
   driftql ingest path/to/bundle             validate and load it, all or nothing
   driftql datasets list --db data/drift.duckdb
+  driftql keys create --lab my-lab --role admin
 
 A database file has one writer: stop the server before ingesting into its file.`,
   );
@@ -65,6 +67,34 @@ program
   .option(...DB_OPTION)
   .option('--json', 'print JSON instead of a table')
   .action(async (opts: { db?: string; json?: boolean }) => (await commands()).datasetsList(opts));
+
+const keys = program
+  .command('keys')
+  .description('API keys: create, list and revoke (with the server stopped; an admin key does this on a running server)');
+const keyCommands = () => import('./cli/keys');
+
+keys
+  .command('create')
+  .description('create an API key for a lab; the key is printed once')
+  .requiredOption('--lab <lab>', 'the lab the key belongs to')
+  .requiredOption('--role <role>', 'reader, writer or admin')
+  .option('--name <name>', 'a label to recognise the key by, e.g. who holds it')
+  .option(...DB_OPTION)
+  .action(async (opts: { lab: string; role: string; name?: string; db?: string }) => (await keyCommands()).keysCreate(opts));
+
+keys
+  .command('list')
+  .description('list API keys (never the keys themselves)')
+  .option(...DB_OPTION)
+  .option('--json', 'print JSON instead of a table')
+  .action(async (opts: { db?: string; json?: boolean }) => (await keyCommands()).keysList(opts));
+
+keys
+  .command('revoke')
+  .description('revoke an API key; it stops working on the next request')
+  .argument('<id>', 'the key id from `driftql keys list`')
+  .option(...DB_OPTION)
+  .action(async (id: string, opts: { db?: string }) => (await keyCommands()).keysRevoke(id, opts));
 
 program
   .command('seed')

@@ -7,11 +7,26 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { build } = require('../scripts/build');
 
-/** The test files that run the compiled CLI: test/cli/*.test.ts and test/ingest/cli.test.ts. */
+/**
+ * The test files that run compiled code (the CLI, or the server as `npm start` runs it):
+ * test/cli/*.test.ts, test/security/*.test.ts, test/ingest/cli.test.ts and test/browser/cors.test.ts.
+ */
 function cliTestFiles() {
-  const dir = path.join(__dirname, 'cli');
-  const own = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')) : [];
-  return [...own.map((f) => path.join(dir, f)), path.join(__dirname, 'ingest', 'cli.test.ts')];
+  const inDir = (name) => {
+    const dir = path.join(__dirname, name);
+    return fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.test.ts'))
+          .map((f) => path.join(dir, f))
+      : [];
+  };
+  return [
+    ...inDir('cli'),
+    ...inDir('security'),
+    path.join(__dirname, 'ingest', 'cli.test.ts'),
+    path.join(__dirname, 'browser', 'cors.test.ts'),
+  ];
 }
 
 function selectsCliTests(globalConfig) {
