@@ -53,8 +53,9 @@ export async function scanSource(conn: DuckDBConnection, source: string): Promis
   const rules = rowRules();
   const perRow = anyBroken(rules.filter((r) => !r.perPrompt));
   const perPrompt = anyBroken(rules.filter((r) => r.perPrompt));
+  // CASE WHEN, not FILTER: its condition is evaluated with short-circuiting AND / OR (rules.ts)
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${PROMPTS} AS
-    SELECT topic, prompt_id, count(*) AS rows, count(*) FILTER (WHERE ${perRow}) AS bad FROM ${source} s GROUP BY topic, prompt_id`);
+    SELECT topic, prompt_id, count(*) AS rows, sum(CASE WHEN ${perRow} THEN 1 ELSE 0 END) AS bad FROM ${source} s GROUP BY topic, prompt_id`);
   const [r] = await queryOn(
     conn,
     `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(CASE WHEN ${perPrompt} THEN rows ELSE bad END), 0) AS bad FROM ${PROMPTS}`,
