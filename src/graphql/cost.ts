@@ -39,8 +39,10 @@ interface Sizes {
   grid: number;
   /** Rows of the root list itself. */
   rows: number;
-  /** Factors of an effect decomposition. */
+  /** Factors of an effect decomposition or a grouping. */
   factors: number;
+  /** Groups of a grouped query (1 elsewhere): its runs are split among them. */
+  groups: number;
 }
 
 export interface CostEstimate {
@@ -74,11 +76,12 @@ export const LIST_SIZES: Record<string, (s: Sizes, args: Args) => number> = {
   'Trajectory.points': (s) => s.points,
   'StageAttribution.stages': (s) => s.stages,
   'GroupedTrajectory.levels': (s) => s.factors,
-  'GroupedTrajectory.runIds': (s) => s.runs,
-  'GroupedTrajectory.runKeys': (s) => s.runs,
-  'GroupedTrajectory.labs': (s) => s.runs,
+  // The groups split the runs among them, so per group these hold runs / groups on average.
+  'GroupedTrajectory.runIds': (s) => Math.ceil(s.runs / s.groups),
+  'GroupedTrajectory.runKeys': (s) => Math.ceil(s.runs / s.groups),
+  'GroupedTrajectory.labs': (s) => Math.ceil(s.runs / s.groups),
   'GroupedTrajectory.stages': (s) => s.stages,
-  'GroupedStage.stageNames': (s) => s.runs,
+  'GroupedStage.stageNames': (s) => Math.ceil(s.runs / s.groups),
   'GroupedStage.points': (s) => s.grid,
   'EffectDecomposition.factors': (s) => s.factors,
   'EffectDecomposition.terms': (s) => 2 ** s.factors,
@@ -109,7 +112,7 @@ function selectionOf(field: string, args: Args): Args {
 
 /** Sizes for one root field, from its arguments and the caller's catalogue. */
 async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Promise<Sizes> {
-  const base: Sizes = { runs: 1, topics: 1, stances: 1, points: 1, stages: 1, grid: 1, rows: 1, factors: 1 };
+  const base: Sizes = { runs: 1, topics: 1, stances: 1, points: 1, stages: 1, grid: 1, rows: 1, factors: 1, groups: 1 };
   switch (field) {
     case 'datasets':
       return { ...base, rows: (await catalog.datasets()).length };
@@ -164,7 +167,7 @@ async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Pro
         };
       }
       const rows = field === 'driftMetrics' ? cells * shape.maxStages : cells;
-      return { runs, topics, stances, points, stages: shape.maxStages, grid: 1, rows, factors };
+      return { runs, topics, stances, points, stages: shape.maxStages, grid: 1, rows, factors, groups: 1 };
     }
     default:
       return base;
