@@ -154,8 +154,9 @@ async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Pro
           args.groupBy as GroupFactor[],
           (args.stageKind as StageKind | undefined) ?? 'preference',
         );
-        const groups = Math.min(group.groups, runs);
+        const groups = Math.max(1, Math.min(group.groups, runs));
         return {
+          groups,
           runs,
           topics,
           stances,
