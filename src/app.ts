@@ -15,6 +15,8 @@ import { HOW_TO_GET_A_KEY } from './auth/keys.service';
 import { DriftError, UnauthenticatedError } from './errors';
 import { costLimit, depthLimit } from './graphql/limits';
 import { createSchema, createServices } from './graphql/schema';
+import { principalResolver } from './http/principal';
+import { rateLimiter } from './http/rate-limit';
 
 export interface App {
   server: http.Server;
@@ -27,7 +29,7 @@ export const MAX_TOKENS = 10_000;
 
 export type AppLimits = Pick<Config, 'DRIFT_MAX_COST' | 'DRIFT_MAX_DEPTH'> &
   Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>> &
-  Partial<Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS'>>;
+  Partial<Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS' | 'DRIFT_RATE_LIMIT'>>;
 
 /**
  * CORS for browser frontends on other origins: allowed origins get preflight answers that let
@@ -44,6 +46,8 @@ function corsFor(origins: string | undefined) {
     origin: list.includes('*') ? true : (origin, done) => done(null, origin !== undefined && list.includes(origin)),
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Apollo-Require-Preflight', 'X-Apollo-Operation-Name'],
+    // So that browser clients can read when to retry after HTTP 429.
+    exposedHeaders: ['Retry-After', 'RateLimit', 'RateLimit-Policy'],
     maxAge: 600,
   });
 }
@@ -78,10 +82,11 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   app.disable('x-powered-by');
   app.use(corsFor(limits.DRIFT_CORS_ORIGINS));
   const anonymousRead = (limits.DRIFT_ANONYMOUS_READ ?? 'true') === 'true';
+  const principalOf = principalResolver(services.keys);
   /** The request's principal, resolved once; a bad key is refused, never downgraded to anonymous. */
-  const contextFor = async (authorization: string | undefined): Promise<Context> => {
+  const contextFor = async (req: express.Request): Promise<Context> => {
     try {
-      const principal = await services.keys.authenticate(authorization);
+      const principal = await principalOf(req);
       if (principal.kind === 'anonymous' && !anonymousRead) {
         throw new UnauthenticatedError(`this server does not answer requests without a key; ${HOW_TO_GET_A_KEY}`);
       }
@@ -97,6 +102,15 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
       res.status(503).json({ status: 'unavailable' });
     }
   });
+  // Requests per minute per API key (per address without one); /healthz above is not limited.
+  const limiter = rateLimiter({
+    perMinute: limits.DRIFT_RATE_LIMIT ?? 0,
+    keyIdOf: async (req) => {
+      const principal = await principalOf(req);
+      return principal.kind === 'key' ? principal.keyId : undefined;
+    },
+  });
+  app.use(['/graphql', '/api'], limiter.middleware);
   app.get('/graphql', async (req, res, next) => {
     // Browsers asking for a page get GraphiQL; GET requests carrying a query go to Apollo.
     if (req.query.query === undefined && req.accepts(['application/json', 'text/html']) === 'text/html') {
@@ -107,11 +121,7 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     }
     next();
   });
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: ({ req }) => contextFor(req.headers.authorization) }),
-  );
+  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }));
   // Body parser failures (malformed JSON, oversized bodies) answer in GraphQL's error shape, not HTML.
   app.use(
     (
@@ -140,6 +150,7 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     server,
     apollo,
     async stop() {
+      limiter.stop();
       await apollo.stop();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -21,6 +21,8 @@ const schema = z.object({
   DRIFT_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10000),
   /** Time limit of each read statement, in ms; a statement past it is stopped with QUERY_TIMEOUT. 0: none. */
   DRIFT_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(30000),
+  /** Requests per minute per API key (per client address without one) to /graphql and /api; 0: no limit. */
+  DRIFT_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
   /** Whether requests without a key may read public datasets. */
   DRIFT_ANONYMOUS_READ: z.enum(['true', 'false']).default('true'),
   /** Origins allowed to call the API from a browser: a comma-separated list, or `*`. Empty: none. */
