@@ -4,7 +4,6 @@
  */
 import { LOCAL_ADMIN, scopeOf } from '../auth/principal';
 import { CatalogService, type DatasetRow } from '../services/catalog.service';
-import { migrate } from '../db/migrate';
 import { ingestBundle, validateBundle, type IngestResult } from '../ingest/ingest';
 import { readManifest } from '../ingest/manifest';
 import { loadDemo } from '../seed';
@@ -52,8 +51,8 @@ export async function seed(opts: { db?: string; out?: string }, progress: Progre
 
 export async function migrateCommand(opts: { db?: string }): Promise<void> {
   const file = resolveDbFile(opts.db);
-  // The file is migrated as it opens; a second migrate reports what that applied.
-  const report = await withWritableDb(file, (db) => migrate(db));
+  // Opening the file applies pending migrations; report what that did.
+  const report = await withWritableDb(file, async (_db, migrations) => migrations);
   console.log(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already applied`);
 }
 

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { DriftDb } from '../db/client';
-import { migrate } from '../db/migrate';
+import { migrate, type MigrationReport } from '../db/migrate';
 
 /** The database file is held by another process. */
 export class DatabaseLockedError extends Error {}
@@ -31,7 +31,9 @@ export function resolveDbFile(dbOption: string | undefined): string {
   return path.resolve(dbOption ?? loadConfig().dbPath);
 }
 
-async function openMigrated(file: string): Promise<DriftDb> {
+type WithDb<T> = (db: DriftDb, migrations: MigrationReport) => Promise<T>;
+
+async function openMigrated(file: string): Promise<{ db: DriftDb; migrations: MigrationReport }> {
   let db: DriftDb;
   try {
     db = await DriftDb.open(file, { readConnections: 1, memoryLimit: loadConfig().DRIFT_MEMORY_LIMIT });
@@ -40,18 +42,17 @@ async function openMigrated(file: string): Promise<DriftDb> {
     throw err;
   }
   try {
-    await migrate(db);
-    return db;
+    return { db, migrations: await migrate(db) };
   } catch (err) {
     await db.close();
     throw err;
   }
 }
 
-async function withExisting<T>(file: string, fn: (db: DriftDb) => Promise<T>): Promise<T> {
-  const db = await openMigrated(file);
+async function withExisting<T>(file: string, fn: WithDb<T>): Promise<T> {
+  const { db, migrations } = await openMigrated(file);
   try {
-    return await fn(db);
+    return await fn(db, migrations);
   } finally {
     await db.close();
   }
@@ -82,22 +83,22 @@ function publish(temp: string, file: string): boolean {
 }
 
 /**
- * Opens `file` for writing (migrated), runs fn and closes it. When the file does not exist, fn
- * runs against a new file under a temporary name that replaces nothing: it becomes `file` only if
- * fn succeeds, and is removed otherwise. If another process created `file` meanwhile, fn runs
- * again against that file (whose other contents it leaves alone).
+ * Opens `file` for writing, applies pending migrations, runs fn and closes it. When the file does
+ * not exist, fn runs against a new file under a temporary name that replaces nothing: it becomes
+ * `file` only if fn succeeds, and is removed otherwise. If another process created `file`
+ * meanwhile, fn runs again against that file (whose other contents it leaves alone).
  */
-export async function withWritableDb<T>(file: string, fn: (db: DriftDb) => Promise<T>, notice?: (m: string) => void): Promise<T> {
+export async function withWritableDb<T>(file: string, fn: WithDb<T>, notice?: (m: string) => void): Promise<T> {
   if (fs.existsSync(file)) return withExisting(file, fn);
 
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.creating`;
   const tempFiles = [temp, `${temp}.wal`];
   try {
-    const db = await openMigrated(temp);
+    const { db, migrations } = await openMigrated(temp);
     let result: T;
     try {
-      result = await fn(db);
+      result = await fn(db, migrations);
       await db.withWriter((c) => c.run('CHECKPOINT')); // everything in the main file, no WAL
     } finally {
       await db.close();

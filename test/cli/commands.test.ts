@@ -107,9 +107,11 @@ describe('datasets list', () => {
     expect(Date.parse(rows[0]!.ingestedAt as string)).not.toBeNaN();
   });
 
-  it('an empty database lists nothing; a missing file is a clear error and is not created', () => {
+  it('migrate creates an empty database, which lists nothing; a missing file is a clear error and is not created', () => {
     const empty = path.join(root, 'empty.duckdb');
-    expect(drift('migrate', '--db', empty).status).toBe(0);
+    const migrations = fs.readdirSync(path.join(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).length;
+    expect(drift('migrate', '--db', empty)).toMatchObject({ status: 0, stdout: `migrations: ${migrations} applied, 0 already applied\n` });
+    expect(drift('migrate', '--db', empty)).toMatchObject({ status: 0, stdout: `migrations: 0 applied, ${migrations} already applied\n` });
     expect(drift('datasets', 'list', '--db', empty)).toMatchObject({ status: 0, stdout: `no datasets in ${empty}\n` });
     expect(JSON.parse(drift('datasets', 'list', '--db', empty, '--json').stdout)).toEqual([]);
 
