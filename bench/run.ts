@@ -257,6 +257,10 @@ async function startServer(dbFile: string, cache: boolean): Promise<Server> {
       NODE_ENV: 'production',
       ...(cache ? {} : { DRIFT_CACHE_ENTRIES: '0', DRIFT_CACHE_BYTES: '0' }),
       DRIFT_MAX_COST: String(BENCH_MAX_COST),
+      // The load phases send thousands of requests a minute from one address, and cold queries
+      // at L can run long: neither the rate limit nor the statement time limit is under test here.
+      DRIFT_RATE_LIMIT: '0',
+      DRIFT_QUERY_TIMEOUT_MS: '0',
       PORT: String(port),
       HOST: '127.0.0.1',
       DRIFT_DB: dbFile,
