@@ -69,7 +69,7 @@ const manifestSchema = z.looseObject({
     license: z.string().optional(),
     promptSet: z.string().optional(),
     judge: z.string().optional(),
-    visibility: z.enum(['public', 'private', 'internal'], { message: 'must be public, private or internal' }).optional(),
+    visibility: z.enum(['public', 'private'], { message: 'must be public or private' }).optional(),
   }),
   runs: z.array(runSchema).min(1, 'a bundle needs at least one run'),
   files: z
