@@ -3,11 +3,11 @@
  * preflight answers, others get none and the browser refuses the response. Real server process,
  * real Chromium, a second HTTP server as the frontend's origin.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
 import { KeyService } from '../../src/auth/keys.service';
 import { DriftDb } from '../../src/db/client';
 import { migrate } from '../../src/db/migrate';
@@ -15,8 +15,6 @@ import { ingestBundle } from '../../src/ingest/ingest';
 import { smallBundle, writeBundle } from '../helpers/bundles';
 import { startServerProcess, type ServerProcess } from '../helpers/process';
 import { tempDir } from '../helpers/tmp';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function frontend(): Promise<http.Server> {
   const server = http.createServer((_req, res) =>
@@ -34,8 +32,6 @@ describe('CORS: a frontend on another origin', () => {
   let key = '';
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
     const dbFile = path.join(dir, 'cors.duckdb');
     const db = await DriftDb.open(dbFile);
     try {
@@ -51,18 +47,7 @@ describe('CORS: a frontend on another origin', () => {
     other = await frontend();
     const origin = `http://127.0.0.1:${(allowed.address() as AddressInfo).port}`;
     api = await startServerProcess({ DRIFT_DB: dbFile, DRIFT_CORS_ORIGINS: `https://example.org, ${origin}` });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

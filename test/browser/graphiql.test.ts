@@ -2,13 +2,11 @@
  * GraphiQL in a real headless Chromium with every non-loopback request blocked: the page must
  * load from the server alone and run a query.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
 import { startServer, type TestServer } from '../helpers/server';
 import { tempDir } from '../helpers/tmp';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('GraphiQL in a browser, offline', () => {
   const dir = tempDir();
@@ -16,21 +14,8 @@ describe('GraphiQL in a browser, offline', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
     s = await startServer(path.join(dir, 'ui.duckdb'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
