@@ -10,12 +10,12 @@ export const Stance = { SUPPORT: 'support', NEUTRAL: 'neutral', OPPOSE: 'oppose'
 export type Stance = ValueOf<typeof Stance>;
 export const STANCES: readonly Stance[] = Object.values(Stance);
 
-/** Kind of a post-training stage (DESIGN §2). */
+/** Kind of a post-training stage (README, Bundle format). */
 export const StageKind = { BASE: 'base', SFT: 'sft', PREFERENCE: 'preference', OTHER: 'other' } as const;
 export type StageKind = ValueOf<typeof StageKind>;
 export const STAGE_KINDS: readonly StageKind[] = Object.values(StageKind);
 
-/** Which point ends a stage for drift magnitude (DESIGN §3 item 5). */
+/** Which point ends a stage for drift magnitude (README Metrics 5). */
 export const DriftEndpoint = { LAST: 'LAST', EXTREMUM: 'EXTREMUM' } as const;
 export type DriftEndpoint = ValueOf<typeof DriftEndpoint>;
 
@@ -30,7 +30,7 @@ export type GroupFactor = ValueOf<typeof GroupFactor>;
 export const EffectFactor = { ...GroupFactor, TOPIC: 'TOPIC' } as const;
 export type EffectFactor = ValueOf<typeof EffectFactor>;
 
-/** Per-run outcome of effect decomposition (DESIGN §3 item 8). */
+/** Per-run outcome of effect decomposition (README, effect decomposition). */
 export const Outcome = { DRIFT_MAGNITUDE: 'DRIFT_MAGNITUDE', DRIFT_TIME: 'DRIFT_TIME', END_VALUE: 'END_VALUE' } as const;
 export type Outcome = ValueOf<typeof Outcome>;
 

@@ -6,7 +6,7 @@ import { Matrix, QrDecomposition, extraSumOfSquares, invertUpperTriangular, leas
 import { mean } from './stats';
 
 /**
- * Analysis of variance for crossed factors (DESIGN §3 item 8). Pure functions, no I/O.
+ * Analysis of variance for crossed factors (README, effect decomposition). Pure functions, no I/O.
  *
  * Reproduces R:
  * - TYPE_I   = `anova(lm(y ~ A * B ...))`: sequential sums of squares in term order, read off the

@@ -10,7 +10,7 @@ export interface StageDrift {
   magnitudeLast: number;
   /** v(e') − v(first), e' = the point farthest from v(first) (earliest on ties). */
   magnitudeExtremum: number;
-  /** η = t* / T_k (DESIGN §3 item 6), always with e taken from the sign of `magnitudeLast`. */
+  /** η = t* / T_k (README Metrics 6), always with e taken from the sign of `magnitudeLast`. */
   driftTime: number;
   startValue: number;
   endValue: number;
@@ -21,7 +21,7 @@ export interface StageDrift {
 }
 
 /**
- * Two values that differ by at most this much are equal (DESIGN §3 "Numerical ties"): values
+ * Two values that differ by at most this much are equal (README Metrics, "Numerical ties"): values
  * that are equal in exact arithmetic can differ in the last bit once computed in floating point.
  */
 export const TIE_EPSILON = 1e-12;
@@ -47,9 +47,9 @@ function earliestNearMax(points: readonly PathPoint[], score: (p: PathPoint) => 
 }
 
 /**
- * Drift metrics of one stage path (DESIGN §3 items 5-6, with the "Numerical ties" rules).
+ * Drift metrics of one stage path (README Metrics 5-6, with the "Numerical ties" rules).
  *
- * What the conformance fixture (expected/metrics.json) pins down beyond the text of DESIGN:
+ * What the conformance fixture (expected/metrics.json) pins down beyond the text of the definitions:
  * - `extremumValue`/`extremumStep` describe e of item 6 (the point with the largest v when
  *   M_LAST ≥ 0, else the smallest), not e' of item 5. They agree with e in all 432 fixture rows
  *   and differ from e' in 50.
@@ -121,7 +121,7 @@ export interface Attribution {
 }
 
 /**
- * Stage attribution for one run, topic and stance (DESIGN §3 item 7), over the non-base stages
+ * Stage attribution for one run, topic and stance (README Metrics 7), over the non-base stages
  * in path order. Δ_k is always the LAST magnitude; the EXTREMUM option does not apply here
  * because the deltas must add up to the run's total change. A run with no non-base stage gets
  * totalDelta 0 and no stages.

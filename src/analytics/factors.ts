@@ -7,7 +7,7 @@ export interface FactorSource {
   stages: readonly { kind: StageKind; algorithm: string | null; dataset: string | null }[];
 }
 
-/** The run's last declared stage of `kind` (DESIGN §3 item 8: "the run's last stage of the chosen kind"). */
+/** The run's last declared stage of `kind` (README, effect decomposition: "the run's last stage of the chosen kind"). */
 export function lastStageOfKind<S extends { kind: StageKind }>(stages: readonly S[], kind: StageKind): S | undefined {
   for (let i = stages.length - 1; i >= 0; i--) if (stages[i]!.kind === kind) return stages[i];
   return undefined;

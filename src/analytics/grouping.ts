@@ -103,7 +103,7 @@ export function aggregateAcrossRuns(
   return out;
 }
 
-/** Where a declared stage sits among its peers in a group (DESIGN §3 "Grouped trajectories"). */
+/** Where a declared stage sits among its peers in a group (README Metrics, "Grouped trajectories"). */
 export interface StageSlot {
   kind: StageKind;
   /** 0 = the run's last declared stage of this kind, 1 = the one before it, ... */
@@ -131,7 +131,7 @@ export function stageSlots(stages: readonly { name: string; kind: StageKind }[])
 /**
  * A stage path on its progress axis (step / T_k) for interpolation. When the path holds two
  * points at progress 0, the start point and the stage's own step-0 checkpoint, the own one is
- * used (DESIGN §3 "Grouped trajectories"); the start point is kept only when it is the sole point there.
+ * used (README Metrics, "Grouped trajectories"); the start point is kept only when it is the sole point there.
  */
 export function progressPoints(path: StagePath): { progress: number; value: number }[] {
   const at = (step: number) => (path.T === 0 ? 0 : step / path.T);

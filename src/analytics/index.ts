@@ -1,5 +1,5 @@
 /**
- * Pure analytics for driftql (DESIGN §3 items 1-7): no I/O, no database. The GraphQL services,
+ * Pure analytics for driftql (README Metrics 1-7): no I/O, no database. The GraphQL services,
  * the CLI and exports all compute metrics through these functions.
  */
 export { DEFAULT_CONFIDENCE, assertConfidence, halfWidth, mean, sampleSd, summarise, tQuantile } from './stats';

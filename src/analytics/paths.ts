@@ -13,7 +13,7 @@ export interface RunStage extends StageSpec {
 }
 
 /**
- * T_k of every declared stage of a run (DESIGN §3 item 4), the one place it is decided:
+ * T_k of every declared stage of a run (README Metrics 4), the one place it is decided:
  * `totalSteps`, else the stage's largest evaluated step over all of the run's checkpoints (every
  * topic, so it is the same for each topic), else 0 for a stage that was never evaluated.
  */
@@ -36,7 +36,7 @@ export function stageOffsets(stages: readonly RunStage[]): Map<string, number> {
   return offsets;
 }
 
-/** One checkpoint's value for a fixed run, topic and stance (DESIGN §3 item 2). */
+/** One checkpoint's value for a fixed run, topic and stance (README Metrics 2). */
 export interface CheckpointValue {
   stage: string;
   step: number;
@@ -63,7 +63,7 @@ export interface StagePath {
 }
 
 /**
- * Stage paths of one run for one topic and stance (DESIGN §3 item 4).
+ * Stage paths of one run for one topic and stance (README Metrics 4).
  *
  * Stages follow manifest order and those without checkpoints are skipped, so a run whose base
  * stage was never evaluated starts its first path without a start point; that first stage is

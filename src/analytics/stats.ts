@@ -1,13 +1,13 @@
 import studentTQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 /**
- * Descriptive statistics and Student-t intervals (DESIGN §3 items 2-3). Pure functions, no I/O.
+ * Descriptive statistics and Student-t intervals (README Metrics 2-3). Pure functions, no I/O.
  *
  * Summation is plain left-to-right in input order: the conformance fixture was produced that way,
  * and compensated summation would buy nothing at the 1e-9 tolerance for values in [0, 1].
  */
 
-/** The default confidence level γ of DESIGN §3 item 3. */
+/** The default confidence level γ of README Metrics 3. */
 export const DEFAULT_CONFIDENCE = 0.95;
 
 /** Arithmetic mean. Throws on an empty input: a mean of nothing is a caller bug, not a number. */
@@ -62,7 +62,7 @@ export function tQuantile(p: number, df: number): number {
 }
 
 /**
- * Confidence half-width t_{(1+γ)/2, n−1} · sd/√n (DESIGN §3 item 3); 0 when n < 2, whatever sd
+ * Confidence half-width t_{(1+γ)/2, n−1} · sd/√n (README Metrics 3); 0 when n < 2, whatever sd
  * is (sd is undefined there, so callers may pass NaN).
  */
 export function halfWidth(sd: number, n: number, confidence: number = DEFAULT_CONFIDENCE): number {
@@ -77,7 +77,7 @@ export interface Summary {
   sd: number | null;
   /** Standard error sd/√n; null when n < 2. */
   se: number | null;
-  /** Confidence half-width; 0 when n < 2 (DESIGN §3 item 3). */
+  /** Confidence half-width; 0 when n < 2 (README Metrics 3). */
   half: number;
   n: number;
 }

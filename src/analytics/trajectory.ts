@@ -3,7 +3,7 @@ import type { StagePath } from './paths';
 
 /**
  * Trajectory helpers: placing checkpoints on one axis across stages, smoothing and downsampling
- * for display. None of this feeds the metrics of DESIGN §3; metrics always use the raw paths.
+ * for display. None of this feeds the metrics of README Metrics; metrics always use the raw paths.
  */
 
 /** step / T_k; 0 when T_k = 0. Can exceed 1 when a checkpoint lies past the declared totalSteps. */

@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIDENCE, assertConfidence, halfWidth } from './stats';
 
 /**
- * From prompt means to a checkpoint value (DESIGN §3 items 1-3): v = mean of the prompt means of
+ * From prompt means to a checkpoint value (README Metrics 1-3): v = mean of the prompt means of
  * one (checkpoint, topic, stance), h = its t half-width, n = the number of prompts.
  */
 export interface ValueEstimate {

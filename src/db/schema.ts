@@ -80,7 +80,7 @@ export const observations = pgTable('observations', {
   pOppose: doublePrecision('p_oppose').notNull(),
 });
 
-/** DESIGN §3.1: the mean over a prompt's generations at one checkpoint. */
+/** README Metrics.1: the mean over a prompt's generations at one checkpoint. */
 export const promptMeans = pgTable('prompt_means', {
   runId: integer('run_id').notNull(),
   stageId: integer('stage_id').notNull(),
@@ -94,7 +94,7 @@ export const promptMeans = pgTable('prompt_means', {
 });
 
 /**
- * DESIGN §3.2: per checkpoint and topic, the value (mean of prompt means) and the sample sd of
+ * README Metrics.2: per checkpoint and topic, the value (mean of prompt means) and the sample sd of
  * the prompt means, so any confidence level's half-width is one t quantile away.
  */
 export const checkpointValues = pgTable('checkpoint_values', {

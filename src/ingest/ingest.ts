@@ -238,7 +238,7 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
 }
 
 /**
- * A stage's totalSteps (T_k of DESIGN §3) must reach its largest evaluated step, or drift
+ * A stage's totalSteps (T_k of README Metrics) must reach its largest evaluated step, or drift
  * times would exceed 1. Checked on the prompt means, which are few.
  */
 async function checkTotalSteps(conn: DuckDBConnection, plan: IdPlan): Promise<void> {

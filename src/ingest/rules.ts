@@ -1,5 +1,5 @@
 /**
- * The row rules of DESIGN §2, once. Both passes of ingest read the files through the same typed
+ * The row rules of README, Bundle format, once. Both passes of ingest read the files through the same typed
  * relation (typed.ts) and evaluate these predicates over it: the fast scan ORs them to count bad
  * rows, the diagnosis runs each one to list the rows it refuses with file, line and field.
  *

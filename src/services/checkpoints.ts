@@ -98,7 +98,7 @@ export async function loadCheckpoints(
   return runIds.map((id) => byRun.get(id)).filter((x): x is RunCheckpoints => x !== undefined);
 }
 
-/** Checkpoint values of one run, topic and stance with half-widths at `confidence` (DESIGN §3 items 2-3). */
+/** Checkpoint values of one run, topic and stance with half-widths at `confidence` (README Metrics 2-3). */
 export function checkpointValues(rows: readonly Row[], stance: Stance, confidence: number): CheckpointValue[] {
   return rows.map((r) => ({ stage: r.stage, step: r.step, ...valueFromMeanSd(r.n, r.v[stance], r.sd[stance], confidence) }));
 }

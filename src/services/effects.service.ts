@@ -1,5 +1,5 @@
 /**
- * Effect decomposition (DESIGN §3 item 8): one outcome per run (or per run and topic), a linear
+ * Effect decomposition (README, effect decomposition): one outcome per run (or per run and topic), a linear
  * model over the chosen factors, and R-compatible sums of squares.
  */
 import {

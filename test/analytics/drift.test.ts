@@ -12,7 +12,7 @@ import { runPaths } from './run-paths';
 
 /**
  * Hand-built cases. Values are dyadic (k/2^m) wherever possible so the expected numbers, worked
- * out by hand from DESIGN §3 items 5-7, are exact in floating point.
+ * out by hand from README Metrics 5-7, are exact in floating point.
  */
 
 /** A path from [step, value, half] triples; the first is a start point when `withStart`. */
@@ -255,7 +255,7 @@ describe('stageDrift', () => {
   });
 });
 
-describe('numerical ties (DESIGN §3): values within ε = 1e-12 are equal', () => {
+describe('numerical ties (README Metrics): values within ε = 1e-12 are equal', () => {
   // 0.1 + 0.2 = 0.30000000000000004: equal to 0.3 in exact arithmetic, 5.6e-17 apart in floating point.
   const noisy = 0.1 + 0.2;
 

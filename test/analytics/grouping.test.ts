@@ -108,7 +108,7 @@ describe('aggregateAcrossRuns', () => {
   });
 });
 
-describe('stage alignment of grouped trajectories (DESIGN §3 "Grouped trajectories")', () => {
+describe('stage alignment of grouped trajectories (README Metrics, "Grouped trajectories")', () => {
   const cp = (stage: string, step: number, value: number) => ({ stage, step, value, half: 0, n: 3 });
 
   it('numbers each declared stage by its occurrence of its kind counted from the run’s end', () => {

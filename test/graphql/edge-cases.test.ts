@@ -1,7 +1,7 @@
 /**
  * An unusual bundle end to end: no base stage, a first stage without totalSteps, an evaluated
  * own step 0, a stage of kind `other` with a single checkpoint, hard labels. Every expected
- * number below is worked out by hand from DESIGN §3 (values are fractions of two prompts).
+ * number below is worked out by hand from README Metrics (values are fractions of two prompts).
  */
 import fs from 'node:fs';
 import path from 'node:path';

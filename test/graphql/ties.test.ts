@@ -1,7 +1,7 @@
 /**
  * Exact ties end to end: a hard-label bundle whose preference stage ends exactly where SFT ended
  * (26 of 36 answers in support both times, spread differently over the six prompts, so floating
- * point can put the two values one ulp apart). The expected numbers come from DESIGN §3 with its
+ * point can put the two values one ulp apart). The expected numbers come from README Metrics with its
  * "Numerical ties" rules, worked out by hand below; two separate ingests (one single-threaded,
  * with the files listed in reverse order) must answer identically.
  */

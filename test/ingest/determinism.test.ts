@@ -1,5 +1,5 @@
 /**
- * DESIGN §3 "Numerical ties": the same bundle ingested with one thread or several, and with its
+ * README Metrics, "Numerical ties": the same bundle ingested with one thread or several, and with its
  * files listed in another order, stores bit-identical prompt means and checkpoint values; and
  * those values are the definitions' (hard labels: the double nearest the exact fraction).
  */

@@ -1,5 +1,5 @@
 /**
- * How labs' differently shaped data lines up (DESIGN §2), and that ingest computes the §3 items
+ * How labs' differently shaped data lines up (README, Bundle format), and that ingest computes the §3 items
  * 1-3 numbers: a "new lab" bundle with renamed columns, stance label aliases, CSV + JSONL +
  * Parquet + a hard-label file and model/algorithm/dataset aliases, checked against values
  * recomputed here from the generated rows; and the conformance fixture against expected/metrics.json.
@@ -18,7 +18,7 @@ const root = tempDir('driftql-formats-');
 const STANCES = ['support', 'neutral', 'oppose'] as const;
 type Vec = [number, number, number];
 
-/** t_{(1+γ)/2, n-1} · sd / √n, 0 when n < 2 (DESIGN §3 item 3). */
+/** t_{(1+γ)/2, n-1} · sd / √n, 0 when n < 2 (README Metrics 3). */
 function halfWidth(sd: number | null, n: number, confidence = 0.95): number {
   if (n < 2 || sd === null) return 0;
   return (studentTQuantile((1 + confidence) / 2, n - 1) * sd) / Math.sqrt(n);
@@ -31,7 +31,7 @@ interface Expected {
   half: Vec;
 }
 
-/** DESIGN §3 items 1-3 straight from observation rows: prompt means, then mean and sample sd over prompts. */
+/** README Metrics 1-3 straight from observation rows: prompt means, then mean and sample sd over prompts. */
 function expectedValues(
   rows: { run: string; stage: string; step: number; topic: string; prompt: string; p: Vec }[],
 ): Map<string, Expected> {

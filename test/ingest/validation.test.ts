@@ -1,5 +1,5 @@
 /**
- * DESIGN §2 validation, one test per rule: each builds a small broken bundle, checks that ingest
+ * README, Bundle format validation, one test per rule: each builds a small broken bundle, checks that ingest
  * refuses it with a message naming file, line and field, and that the database (which already
  * holds a valid bundle) is exactly as it was.
  */

@@ -14,7 +14,7 @@ import {
   writeSmallBundle,
 } from '../../seeds/demo';
 
-// ---- DESIGN §2 manifest shape -----------------------------------------------------------------
+// ---- README, Bundle format manifest shape -----------------------------------------------------------------
 
 const stageSchema = z.looseObject({
   name: z.string().min(1),
@@ -99,7 +99,7 @@ function readRows(dir: string, manifest: Manifest): Row[] {
   return rows;
 }
 
-/** Structural checks of a bundle against DESIGN §2; returns the parsed rows. */
+/** Structural checks of a bundle against README, Bundle format; returns the parsed rows. */
 function checkBundle(dir: string): { manifest: Manifest; rows: Row[] } {
   const manifest = readManifest(dir);
   const runs = new Map(manifest.runs.map((r) => [r.id, r]));
@@ -149,7 +149,7 @@ function checkBundle(dir: string): { manifest: Manifest; rows: Row[] } {
   return { manifest, rows };
 }
 
-// ---- value computation (DESIGN §3.1–3.2) ------------------------------------------------------
+// ---- value computation (README Metrics.1–3.2) ------------------------------------------------------
 
 type Vec = [number, number, number];
 
