@@ -59,9 +59,16 @@ program
   .option('--quiet', 'no progress output')
   .action(async (dir: string, opts: { quiet?: boolean }) => (await commands()).validate(dir, progressTo(opts.quiet)));
 
-program
-  .command('datasets')
-  .description('inspect the loaded datasets (datasets list)')
+const datasets = program.command('datasets').description('inspect and delete loaded datasets (datasets list | delete)');
+
+datasets
+  .command('delete')
+  .description('delete one dataset version and everything derived from it (with the server stopped)')
+  .argument('<id>', 'the dataset id from `driftql datasets list`')
+  .option(...DB_OPTION)
+  .action(async (id: string, opts: { db?: string }) => (await commands()).datasetsDelete(id, opts));
+
+datasets
   .command('list')
   .description('list the loaded datasets (opens the file read-only)')
   .option(...DB_OPTION)

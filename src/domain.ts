@@ -53,3 +53,7 @@ export const ROLES: readonly Role[] = Object.values(Role);
 /** Who may see a dataset: `public` (everyone) or `private` (its lab only). */
 export const Visibility = { PUBLIC: 'public', PRIVATE: 'private' } as const;
 export type Visibility = ValueOf<typeof Visibility>;
+
+/** Which versions of each (lab, dataset) a run selection reads. */
+export const DatasetVersions = { LATEST: 'LATEST', ALL: 'ALL' } as const;
+export type DatasetVersions = ValueOf<typeof DatasetVersions>;

@@ -4,6 +4,7 @@
  */
 import { LOCAL_ADMIN, scopeOf } from '../auth/principal';
 import { CatalogService, type DatasetRow } from '../services/catalog.service';
+import { DatasetService } from '../services/datasets.service';
 import { ingestBundle, validateBundle, type IngestResult } from '../ingest/ingest';
 import { readManifest } from '../ingest/manifest';
 import { loadDemo } from '../seed';
@@ -105,4 +106,14 @@ export async function datasetsList(opts: { db?: string; json?: boolean }): Promi
   } else {
     console.log(datasetTable(rows));
   }
+}
+
+/** Deletes one dataset version with everything derived from it (the CLI holds the file: local operator). */
+export async function datasetsDelete(id: string, opts: { db?: string }): Promise<void> {
+  if (!/^\d+$/.test(id)) throw new Error(`dataset id must be a number (see \`driftql datasets list\`), got "${id}"`);
+  const file = resolveDbFile(opts.db);
+  const row = await withWritableDb(file, (db) => new DatasetService(db, new CatalogService(db)).delete(LOCAL_ADMIN, Number(id)));
+  console.log(
+    `deleted dataset ${row.id}: ${row.lab}/${row.name} v${row.version} (${n(row.runCount)} runs, ${n(row.observationCount)} observations)`,
+  );
 }

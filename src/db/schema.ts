@@ -11,7 +11,7 @@
  * run keys and stage names is checked by ingest before anything is written.
  */
 import { bigint, doublePrecision, integer, json, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
-import type { Role, StageKind } from '../domain';
+import type { Role, StageKind, Visibility } from '../domain';
 
 export const labs = pgTable('labs', {
   id: integer('id').primaryKey(),
@@ -27,7 +27,7 @@ export const datasets = pgTable('datasets', {
   license: text('license'),
   promptSet: text('prompt_set'),
   judge: text('judge'),
-  visibility: text('visibility').notNull(),
+  visibility: text('visibility').$type<Visibility>().notNull(),
   contentHash: text('content_hash').notNull(),
   ingestedAt: timestamp('ingested_at').notNull(),
   observationCount: bigint('observation_count', { mode: 'number' }).notNull(),

@@ -11,22 +11,31 @@ import { EffectsResolver } from './effects/effects.resolver';
 import { AnalysisResolver } from './analysis/analysis.resolver';
 import { CatalogResolver } from './catalog/catalog.resolver';
 import { KeysResolver } from './keys/keys.resolver';
+import { DatasetsResolver } from './datasets/datasets.resolver';
+import { DatasetService } from '../services/datasets.service';
 
 export interface Services {
   catalog: CatalogService;
   analysis: AnalysisService;
   effects: EffectsService;
   keys: KeyService;
+  datasets: DatasetService;
 }
 
 export function createServices(db: DriftDb, opts: { cacheEntries?: number; cacheBytes?: number } = {}): Services {
   const catalog = new CatalogService(db);
   const cache = new ResultCache({ maxBytes: opts.cacheBytes ?? 256 * 1024 * 1024, maxEntries: opts.cacheEntries }, () => db.changeCount);
   const analysis = new AnalysisService(db, catalog, cache);
-  return { catalog, analysis, effects: new EffectsService(analysis, cache), keys: new KeyService(db) };
+  return {
+    catalog,
+    analysis,
+    effects: new EffectsService(analysis, cache),
+    keys: new KeyService(db),
+    datasets: new DatasetService(db, catalog),
+  };
 }
 
-const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver, KeysResolver] as const;
+const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver, KeysResolver, DatasetsResolver] as const;
 
 /** Builds the executable schema; resolvers get their services through the constructor. */
 export async function createSchema(services: Services | null): Promise<GraphQLSchema> {
@@ -36,6 +45,7 @@ export async function createSchema(services: Services | null): Promise<GraphQLSc
     instances.set(AnalysisResolver, new AnalysisResolver(services.analysis));
     instances.set(EffectsResolver, new EffectsResolver(services.effects));
     instances.set(KeysResolver, new KeysResolver(services.keys));
+    instances.set(DatasetsResolver, new DatasetsResolver(services.datasets));
   }
   return buildSchema({
     resolvers: RESOLVERS,

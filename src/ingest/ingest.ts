@@ -91,20 +91,33 @@ interface IdPlan {
   runs: { id: number; spec: RunSpec; stages: { id: number; ordinal: number }[] }[];
 }
 
-/** Assigns ids for the new dataset, runs and stages (one writer, so max+1 is safe) and stages them as IDS. */
-async function planIds(conn: DuckDBConnection, manifest: Manifest): Promise<IdPlan> {
+/**
+ * Assigns ids for the new dataset, runs and stages (one writer, so max+1 is safe) and stages them
+ * as IDS. When the bundle replaces dataset `replaceId`, runs whose keys it keeps get their old
+ * ids back, so saved links to `Run.id` survive a replace.
+ */
+async function planIds(conn: DuckDBConnection, manifest: Manifest, replaceId?: number): Promise<IdPlan> {
   const datasetId = await nextId(conn, 'datasets');
   let runId = await nextId(conn, 'runs');
   let stageId = await nextId(conn, 'stages');
   const promptBase = await nextId(conn, 'prompts');
-  const firstRun = runId;
-  const runs = manifest.runs.map((spec) => ({ id: runId++, spec, stages: spec.stages.map((_, ordinal) => ({ id: stageId++, ordinal })) }));
+  const previous = new Map<string, number>();
+  if (replaceId !== undefined) {
+    for (const r of await queryOn(conn, 'SELECT key, id FROM runs WHERE dataset_id = $1', [replaceId]))
+      previous.set(String(r.key), Number(r.id));
+  }
+  const runs = manifest.runs.map((spec) => ({
+    id: previous.get(spec.key) ?? runId++,
+    spec,
+    stages: spec.stages.map((_, ordinal) => ({ id: stageId++, ordinal })),
+  }));
+  const firstRun = Math.min(...runs.map((r) => r.id));
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${IDS} (run_key VARCHAR, stage_name VARCHAR, run_id INTEGER, stage_id INTEGER)`);
   const rows = runs.flatMap((r) =>
     r.spec.stages.map((st, k) => `(${sqlString(r.spec.key)}, ${sqlString(st.name)}, ${r.id}, ${r.stages[k]!.id})`),
   );
   for (let i = 0; i < rows.length; i += 1000) await conn.run(`INSERT INTO ${IDS} VALUES ${rows.slice(i, i + 1000).join(', ')}`);
-  return { datasetId, firstRun, lastRun: runId - 1, promptBase, runs };
+  return { datasetId, firstRun, lastRun: Math.max(...runs.map((r) => r.id)), promptBase, runs };
 }
 
 class DuplicateRows extends Error {}
@@ -193,7 +206,7 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
       );
     }
     try {
-      const plan = await planIds(conn, manifest);
+      const plan = await planIds(conn, manifest, existing && opts.replace ? existing.id : undefined);
       progress(`reading ${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'}`);
       let source: string | null = null;
       let scan = { rows: 0, bad: 0 };
@@ -349,7 +362,9 @@ async function write(
        ON p.topic = s.topic AND p.key = s.prompt_id`,
   );
   progress('aggregating prompt means and checkpoint values');
-  const range = `run_id BETWEEN ${firstRun} AND ${lastRun}`;
+  // The bounds keep DuckDB's zone maps useful; the list is exact (a replace reuses older run ids,
+  // so the bundle's runs need not be contiguous).
+  const range = `run_id BETWEEN ${firstRun} AND ${lastRun} AND run_id IN (SELECT DISTINCT run_id FROM ${IDS})`;
   // Sums are exact (see EXACT), so the stored values cannot depend on thread count or file
   // order. Duplicate (run, stage, step, topic, prompt, generation) rows show up here as fewer
   // distinct generations than rows. count(DISTINCT) costs more than the rest of the

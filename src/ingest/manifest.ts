@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { STAGE_KINDS, STANCES, type StageKind, type Stance } from '../domain';
+import { STAGE_KINDS, STANCES, Visibility, type StageKind, type Stance } from '../domain';
 import { BundleError, type Problem } from './errors';
 
 export const FORMAT = 'drift-trace/v1';
@@ -69,7 +69,7 @@ const manifestSchema = z.looseObject({
     license: z.string().optional(),
     promptSet: z.string().optional(),
     judge: z.string().optional(),
-    visibility: z.enum(['public', 'private'], { message: 'must be public or private' }).optional(),
+    visibility: z.enum(Object.values(Visibility), { message: 'must be public or private' }).optional(),
   }),
   runs: z.array(runSchema).min(1, 'a bundle needs at least one run'),
   files: z
@@ -125,7 +125,7 @@ export interface Manifest {
     license: string | null;
     promptSet: string | null;
     judge: string | null;
-    visibility: string;
+    visibility: Visibility;
   };
   runs: RunSpec[];
   files: FileSpec[];

@@ -8,7 +8,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { DriftDb } from '../db/client';
 import { datasets, labs, runs, stages } from '../db/schema';
 import { groupByFactors, stageSlots } from '../analytics';
-import type { GroupFactor, StageKind } from '../domain';
+import type { DatasetVersions, GroupFactor, StageKind, Visibility } from '../domain';
 import type { Scope } from '../auth/principal';
 import { NotFoundError, UserInputError } from '../errors';
 
@@ -20,6 +20,18 @@ export interface RunSelector {
   stageDataset?: string[];
   stageKind?: StageKind[];
   key?: string[];
+  /** Dataset versions to read; naming any reads those instead of only the latest. */
+  datasetVersion?: string[];
+  /** LATEST (default): each (lab, dataset)'s latest visible version only; ALL: every version. */
+  versions?: DatasetVersions;
+}
+
+/**
+ * Orders dataset versions: numerically where they hold numbers ("1.10" after "1.9", "10" after
+ * "9"), else as text. Ties (which cannot happen within one lab and dataset) fall to ingest order.
+ */
+export function compareVersions(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 export interface DatasetRow {
@@ -31,7 +43,7 @@ export interface DatasetRow {
   license: string | null;
   promptSet: string | null;
   judge: string | null;
-  visibility: string;
+  visibility: Visibility;
   contentHash: string;
   ingestedAt: string;
   observationCount: number;
@@ -48,7 +60,7 @@ export interface RunRow {
   datasetName: string;
   datasetVersion: string;
   lab: string;
-  visibility: string;
+  visibility: Visibility;
 }
 
 export interface StageRow {
@@ -102,6 +114,8 @@ interface View {
   byId: Map<number, RunRow>;
   byKey: Map<string, number[]>;
   topicNames: string[];
+  /** Ids of the datasets that are the latest visible version of their (lab, name). */
+  latest: Set<number>;
 }
 
 export class CatalogService {
@@ -185,7 +199,17 @@ function viewOf(snap: Snapshot, scope: Scope): View {
     for (const r of runs) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.id]);
     const topicNames = new Set<string>();
     for (const id of new Set(runs.map((r) => r.datasetId))) for (const t of snap.topicsByDataset.get(id) ?? []) topicNames.add(t);
-    view = { runs, byId: new Map(runs.map((r) => [r.id, r])), byKey, topicNames: [...topicNames].sort() };
+    // The latest version among those this scope sees: a private newer version of another lab's
+    // dataset does not exist here, so it cannot hide the public one.
+    const newest = new Map<string, RunRow>();
+    for (const r of runs) {
+      const key = JSON.stringify([r.lab, r.datasetName]);
+      const best = newest.get(key);
+      const order = best ? compareVersions(r.datasetVersion, best.datasetVersion) || r.datasetId - best.datasetId : 1;
+      if (order > 0) newest.set(key, r);
+    }
+    const latest = new Set([...newest.values()].map((r) => r.datasetId));
+    view = { runs, byId: new Map(runs.map((r) => [r.id, r])), byKey, topicNames: [...topicNames].sort(), latest };
     snap.views.set(scope.key, view);
   }
   return view;
@@ -242,6 +266,7 @@ export class ScopedCatalog {
     return (
       any(sel.lab, run.lab) &&
       any(sel.dataset, run.datasetName) &&
+      any(sel.datasetVersion, run.datasetVersion) &&
       any(sel.model, run.model) &&
       any(sel.key, run.key) &&
       anyStage(sel.algorithm, (s) => s.algorithm) &&
@@ -252,7 +277,15 @@ export class ScopedCatalog {
 
   private async select(sel: RunSelector): Promise<RunRow[]> {
     const { snap, view } = await this.view();
-    return view.runs.filter((r) => ScopedCatalog.matches(r, snap.stages.get(r.id) ?? [], sel));
+    const everyVersion = sel.versions === 'ALL' || !!sel.datasetVersion?.length;
+    return view.runs.filter(
+      (r) => (everyVersion || view.latest.has(r.datasetId)) && ScopedCatalog.matches(r, snap.stages.get(r.id) ?? [], sel),
+    );
+  }
+
+  /** Whether the dataset is the latest version of its (lab, name) that this scope sees. */
+  async isLatest(datasetId: number): Promise<boolean> {
+    return (await this.view()).view.latest.has(datasetId);
   }
 
   /** Runs matching the selector, ordered by id, one page. */
@@ -272,8 +305,9 @@ export class ScopedCatalog {
   }
 
   /**
-   * Resolves what clients pass as run ids: the numeric `Run.id`, or a manifest run key when it
-   * names exactly one run. Unknown ids fail with NOT_FOUND naming them.
+   * Resolves what clients pass as run ids: the numeric `Run.id` (of any version), or a manifest
+   * run key when it names exactly one run among the latest versions (else among all). Unknown
+   * ids fail with NOT_FOUND naming them.
    */
   async resolveRunIds(refs: readonly string[]): Promise<number[]> {
     const { view: snap } = await this.view();
@@ -284,7 +318,10 @@ export class ScopedCatalog {
         out.push(Number(ref));
         continue;
       }
-      const ids = snap.byKey.get(ref);
+      const all = snap.byKey.get(ref);
+      // A key kept across versions names the run of the latest one.
+      const latest = all?.filter((id) => snap.latest.has(snap.byId.get(id)!.datasetId));
+      const ids = latest?.length ? latest : all;
       if (!ids) missing.push(ref);
       else if (ids.length > 1) {
         throw new UserInputError(

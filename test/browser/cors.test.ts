@@ -85,7 +85,7 @@ describe('CORS: a frontend on another origin', () => {
 
   it('an allowed origin calls the API with a key and sees the lab’s private dataset', async () => {
     const r = await callFrom(allowed, key);
-    expect(r).toMatchObject({ ok: true, status: 200, body: { data: { datasets: [{ name: 'private-one', visibility: 'private' }] } } });
+    expect(r).toMatchObject({ ok: true, status: 200, body: { data: { datasets: [{ name: 'private-one', visibility: 'PRIVATE' }] } } });
     const anonymous = await callFrom(allowed, null);
     expect(anonymous).toMatchObject({ ok: true, status: 200, body: { data: { datasets: [] } } });
   });

@@ -86,7 +86,7 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
       license: 'CC-BY-4.0',
       promptSet: 'synthetic-v-prism',
       judge: 'synthetic',
-      visibility: 'public',
+      visibility: 'PUBLIC',
       runCount: 24,
       observationCount: 7452 + 324,
     });

@@ -31,14 +31,14 @@ class TopicsArgs {
   runFilter?: RunFilter;
 }
 
-function toRun(r: RunRow): Run {
+function toRun(r: RunRow, latest: boolean): Run {
   return {
     id: String(r.id),
     key: r.key,
     model: r.model,
     seed: r.seed,
     metadata: r.metadata,
-    dataset: { id: String(r.datasetId), name: r.datasetName, lab: r.lab, version: r.datasetVersion },
+    dataset: { id: String(r.datasetId), name: r.datasetName, lab: r.lab, version: r.datasetVersion, latest },
     stages: [], // resolved by the stages field resolver, batched per request
   };
 }
@@ -47,7 +47,8 @@ function toRun(r: RunRow): Run {
 export class CatalogResolver {
   @Query(() => [Dataset], { description: 'Every ingested bundle' })
   async datasets(@Ctx() ctx: Context): Promise<Dataset[]> {
-    return (await ctx.catalog.datasets()).map((d) => ({ ...d, id: String(d.id) }));
+    const rows = await ctx.catalog.datasets();
+    return Promise.all(rows.map(async (d) => ({ ...d, id: String(d.id), latest: await ctx.catalog.isLatest(d.id) })));
   }
 
   @Query(() => RunConnection, {
@@ -62,7 +63,7 @@ export class CatalogResolver {
       offset = decoded + 1;
     }
     const { rows, total } = await ctx.catalog.runs(filter ?? {}, offset, first);
-    const nodes = rows.map(toRun);
+    const nodes = await Promise.all(rows.map(async (r) => toRun(r, await ctx.catalog.isLatest(r.datasetId))));
     const edges = nodes.map((node, i) => ({ node, cursor: encodeCursor(offset + i) }));
     return {
       edges,
@@ -82,7 +83,7 @@ export class CatalogResolver {
     const [runId] = await ctx.catalog.resolveRunIds([id]);
     const [row] = await ctx.catalog.runsById([runId as number]);
     if (!row) throw new NotFoundError(`no run with id "${id}"`);
-    return toRun(row);
+    return toRun(row, await ctx.catalog.isLatest(row.datasetId));
   }
 
   @Query(() => [Topic], { description: 'Topics with data, optionally only those of the runs a filter selects' })

@@ -2,7 +2,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageInfo } from '../common/connection';
 import { LIMITS } from '../../services/limits';
-import { StageKind } from '../common/enums';
+import { DatasetVersions, StageKind, Visibility } from '../common/enums';
 import { BoundedList } from '../common/validators';
 
 @ObjectType({ description: 'A lab that published drift traces' })
@@ -27,6 +27,9 @@ export class RunDataset {
 
   @Field(() => String)
   version!: string;
+
+  @Field(() => Boolean, { description: 'Whether this is the latest version of the lab’s dataset (that the caller can see)' })
+  latest!: boolean;
 }
 
 @ObjectType({ description: 'One ingested drift-trace/v1 bundle' })
@@ -43,8 +46,8 @@ export class Dataset extends RunDataset {
   @Field(() => String, { nullable: true })
   judge!: string | null;
 
-  @Field(() => String)
-  visibility!: string;
+  @Field(() => Visibility)
+  visibility!: Visibility;
 
   @Field(() => String, { description: 'sha256 of the manifest and observation files' })
   contentHash!: string;
@@ -167,6 +170,16 @@ export class RunFilter {
   @Field(() => [String], { nullable: true, description: 'Manifest run ids' })
   @BoundedList(LIMITS.runIdsPerQuery)
   key?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Dataset versions; naming any reads those versions instead of only the latest' })
+  @BoundedList(LIMITS.filterValues)
+  datasetVersion?: string[];
+
+  @Field(() => DatasetVersions, {
+    defaultValue: DatasetVersions.LATEST,
+    description: 'LATEST reads only the latest version of each lab’s dataset, so a new version replaces the old in every answer',
+  })
+  versions!: DatasetVersions;
 }
 
 @ObjectType({ description: 'A value-laden topic with the number of prompts behind it' })

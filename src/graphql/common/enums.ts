@@ -3,7 +3,19 @@
  * GraphQL types so that registration has run before the schema is built.
  */
 import { registerEnumType } from 'type-graphql';
-import { DriftEndpoint, EffectFactor, GroupFactor, Outcome, Role, SmoothingMethod, StageKind, Stance, SumOfSquares } from '../../domain';
+import {
+  DatasetVersions,
+  DriftEndpoint,
+  EffectFactor,
+  GroupFactor,
+  Outcome,
+  Role,
+  SmoothingMethod,
+  StageKind,
+  Stance,
+  SumOfSquares,
+  Visibility,
+} from '../../domain';
 
 registerEnumType(Stance, { name: 'Stance', description: 'Stance a judged answer takes on the question' });
 registerEnumType(StageKind, { name: 'StageKind', description: 'Kind of a post-training stage' });
@@ -32,9 +44,26 @@ registerEnumType(SumOfSquares, {
   description: 'TYPE_I: sequential, R anova(); TYPE_II: car::Anova(type = 2); TYPE_III: car::Anova(type = 3) with sum-to-zero contrasts',
 });
 
+registerEnumType(DatasetVersions, {
+  name: 'DatasetVersions',
+  description: 'LATEST: the latest version of each lab’s dataset (by version number, then ingest order); ALL: every version',
+});
+registerEnumType(Visibility, { name: 'Visibility', description: 'public: everyone may read it; private: its lab only' });
 registerEnumType(Role, {
   name: 'Role',
   description: 'reader: the lab’s private data and all public data; writer: also uploads and deletes the lab’s datasets; admin: everything',
 });
 
-export { DriftEndpoint, EffectFactor, GroupFactor, Outcome, Role, SmoothingMethod, StageKind, Stance, SumOfSquares };
+export {
+  DatasetVersions,
+  Visibility,
+  DriftEndpoint,
+  EffectFactor,
+  GroupFactor,
+  Outcome,
+  Role,
+  SmoothingMethod,
+  StageKind,
+  Stance,
+  SumOfSquares,
+};
