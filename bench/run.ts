@@ -458,6 +458,8 @@ interface ScaleResult {
   ingest: IngestResult[];
   /** why `ingest` is empty, when it is */
   ingestNote?: string;
+  /** facts about the run that the figures alone do not show, added to results.json by hand and rendered with --render */
+  notes?: string[];
   /** seconds to build the materialised per-checkpoint table from the raw table (not timed in the queries) */
   materialiseSec: number;
   /** driftql's checkpoint_values against the materialised table, as a check that both hold the same numbers */
@@ -887,7 +889,7 @@ const f = (x: number, d = 1) => x.toFixed(d);
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 /** A latency ratio with its meaning in words. */
 const latencyRatio = (r: number) =>
-  `${f(r, 2)}× (${r < 1 ? `driftql ${f(1 / r, 1)}× faster` : r > 1 ? `driftql ${f(r, 1)}× slower` : 'equal'})`;
+  `${f(r, 2)}× (${r < 1 ? `driftql ${f(1 / r, 2)}× faster` : r > 1 ? `driftql ${f(r, 2)}× slower` : 'equal'})`;
 /** An ingest throughput ratio with its meaning in words. */
 const throughputRatio = (r: number) =>
   `${f(r, 2)}× (${r < 1 ? `driftql takes ${f(1 / r, 2)}× as long` : r > 1 ? `driftql ${f(r, 2)}× faster` : 'equal'})`;
@@ -960,6 +962,7 @@ function render(results: ScaleResult[]): string {
         `Ingest: ${r.ingest.length ? `${r.ingest[0]!.driftqlSec.length} repetitions per side` : 'not measured'}; queries: ${r.reps} repetitions per contender.`,
       '',
     );
+    for (const note of r.notes ?? []) lines.push(`Note: ${note}`, '');
     if (!r.ingest.length) lines.push(`Ingest: ${r.ingestNote ?? 'not measured'}.`);
     else {
       const ingestReps = r.ingest[0]?.driftqlSec.length ?? 0;
