@@ -112,6 +112,12 @@ program
   .action(async (opts: { db?: string; out?: string; quiet?: boolean }) => (await commands()).seed(opts, progressTo(opts.quiet)));
 
 program
+  .command('compact')
+  .description('give back the space deleted datasets left in the database file (with the server stopped)')
+  .option(...DB_OPTION)
+  .action(async (opts: { db?: string }) => (await commands()).compact(opts));
+
+program
   .command('migrate')
   .description('apply pending migrations (the server and ingest also do this on start)')
   .option(...DB_OPTION)

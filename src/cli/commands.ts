@@ -5,6 +5,8 @@
 import { LOCAL_ADMIN, scopeOf } from '../auth/principal';
 import { CatalogService, type DatasetRow } from '../services/catalog.service';
 import { DatasetService } from '../services/datasets.service';
+import { sqlIdent, sqlString } from '../db/sql';
+import fs from 'node:fs';
 import { ingestBundle, validateBundle, type IngestResult } from '../ingest/ingest';
 import { readManifest } from '../ingest/manifest';
 import { loadDemo } from '../seed';
@@ -116,4 +118,32 @@ export async function datasetsDelete(id: string, opts: { db?: string }): Promise
   console.log(
     `deleted dataset ${row.id}: ${row.lab}/${row.name} v${row.version} (${n(row.runCount)} runs, ${n(row.observationCount)} observations)`,
   );
+}
+
+/**
+ * Rewrites the database file without the space deleted datasets left behind: DuckDB reuses that
+ * space for later ingests but never shrinks the file. The copy is built beside the file and
+ * swapped in only when complete, with the server stopped (the CLI must hold the file).
+ */
+export async function compact(opts: { db?: string }): Promise<void> {
+  const file = resolveDbFile(opts.db);
+  const copy = `${file}.compact-${process.pid}`;
+  const before = fs.statSync(file).size;
+  fs.rmSync(copy, { force: true });
+  await withWritableDb(file, async (db) => {
+    const [current] = await db.query('SELECT current_database() AS name');
+    await db.withWriter(async (conn) => {
+      await conn.run(`ATTACH ${sqlString(copy)} AS compacted`);
+      try {
+        await conn.run(`COPY FROM DATABASE ${sqlIdent(String(current!.name))} TO compacted`);
+      } finally {
+        await conn.run('DETACH compacted');
+      }
+    });
+  });
+  fs.renameSync(copy, file);
+  fs.rmSync(`${file}.wal`, { force: true });
+  const after = fs.statSync(file).size;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`compacted ${file}: ${mib(before)} -> ${mib(after)}`);
 }
