@@ -47,6 +47,9 @@ interface Args {
    * a plain CTAS of the same files), for a busy machine on which the repeated L ingest does not fit.
    */
   reuse: boolean;
+  /** Measure only the ingest of the given scales and put it into their saved results. */
+  ingestOnly: boolean;
+  formats: ('parquet' | 'csv')[];
   out: string;
 }
 
@@ -71,6 +74,10 @@ function parseArgs(argv: string[]): Args {
     rssDuration: Number(get('rss-duration', '10')),
     seed: Number(get('seed', '1')),
     reuse: argv.includes('--reuse'),
+    ingestOnly: argv.includes('--ingest-only'),
+    formats: get('formats', 'parquet,csv')
+      .split(',')
+      .map((x) => x.trim()) as ('parquet' | 'csv')[],
     out: path.resolve(get('out', path.join(ROOT, 'bench', 'out'))),
   };
 }
@@ -536,7 +543,7 @@ async function benchIngest(
       path.join(b, f.path),
     );
   const ingest: IngestResult[] = [];
-  for (const format of ['parquet', 'csv'] as const) {
+  for (const format of args.formats) {
     const bundle = bundles[format];
     const files = manifestFiles(bundle);
     const list = files.map(sqlString).join(', ');
@@ -1103,7 +1110,28 @@ async function main(): Promise<void> {
     return md;
   };
   // Each scale is saved as soon as it finishes, so a failure at L keeps S and M.
-  for (const scale of args.scales) {
+  for (const scale of args.ingestOnly ? args.scales : []) {
+    const r = results.find((x) => x.scale === scale);
+    if (!r) throw new Error(`--ingest-only: no saved results for scale ${scale}`);
+    const started = machine();
+    log(`== ingest only, scale ${scale}: ${args.formats.join(', ')}; load average ${started.loadAverage.join(', ')}`);
+    const dir = path.join(args.out, scale);
+    const bundles = await generateBundles(path.join(dir, 'bundles'), SCALES[scale], log);
+    const { ingest } = await benchIngest(dir, bundles, args);
+    const ended = machine();
+    r.ingest = ingest;
+    delete r.ingestNote;
+    const missing = (['parquet', 'csv'] as const).filter((f) => !args.formats.includes(f));
+    r.notes = [
+      ...(r.notes ?? []),
+      `the ingest figures were measured separately, from ${started.date.slice(11, 16)} to ${ended.date.slice(11, 16)} UTC at commit ` +
+        `${started.commit}, with load average ${started.loadAverage.join(' / ')} at the start and ${ended.loadAverage.join(' / ')} at the end` +
+        (missing.length ? `; ${missing.join(' and ')} ingest was not measured at this scale, for lack of time` : '') +
+        '.',
+    ];
+    save();
+  }
+  for (const scale of args.ingestOnly ? [] : args.scales) {
     const r = await benchScale(scale, args);
     results = [...results.filter((x) => x.scale !== scale), r];
     save();
