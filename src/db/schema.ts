@@ -10,7 +10,7 @@
  * already skip to a run's rows, and the catalogue is small. Uniqueness of (lab, name, version),
  * run keys and stage names is checked by ingest before anything is written.
  */
-import { bigint, doublePrecision, integer, json, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, integer, json, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Role, StageKind, Visibility } from '../domain';
 
 export const labs = pgTable('labs', {
@@ -131,4 +131,31 @@ export const apiKeys = pgTable('api_keys', {
   hash: text('hash').notNull().unique(),
   createdAt: timestamp('created_at').notNull(),
   revokedAt: timestamp('revoked_at'),
+});
+
+export type IngestJobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/**
+ * Bundles uploaded to a running server, ingested one at a time in order of arrival. `progress`
+ * is `{phase, rows, message}`; `result` the ingest's result; `problems` the bundle's problems
+ * (file, line, field, message) when it was refused. `work_dir` is the unpacked upload, removed
+ * when the job ends (or at the next start, for a job a restart interrupted).
+ */
+export const ingestJobs = pgTable('ingest_jobs', {
+  id: text('id').primaryKey(),
+  lab: text('lab').notNull(),
+  dataset: text('dataset').notNull(),
+  version: text('version').notNull(),
+  keyId: integer('key_id'),
+  status: text('status').$type<IngestJobStatus>().notNull(),
+  replace: boolean('replace').notNull(),
+  dryRun: boolean('dry_run').notNull(),
+  progress: json('progress'),
+  result: json('result'),
+  problems: json('problems'),
+  error: text('error'),
+  workDir: text('work_dir'),
+  createdAt: timestamp('created_at').notNull(),
+  startedAt: timestamp('started_at'),
+  finishedAt: timestamp('finished_at'),
 });

@@ -1,0 +1,299 @@
+/**
+ * Ingest jobs: bundles uploaded to a running server, kept in the catalogue table `ingest_jobs`
+ * and ingested one at a time per database, in order of arrival, by `ingestBundle` (all or
+ * nothing, so a job that fails or is interrupted leaves no trace in the data).
+ *
+ * Job rows are written with single autocommit statements on a pooled connection, not the write
+ * connection: an ingest holds the write connection for its whole transaction, and its progress
+ * must be visible while it runs. DuckDB keeps the two apart (different tables, no conflicts).
+ */
+import crypto from 'node:crypto';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import type { Principal } from '../auth/principal';
+import type { DriftDb } from '../db/client';
+import { ingestJobs, type IngestJobStatus } from '../db/schema';
+import { DriftError } from '../errors';
+import { BundleError, type Problem } from '../ingest/errors';
+import { ingestBundle, type IngestResult } from '../ingest/ingest';
+import { removeDir } from './extract';
+
+export type JobPhase = 'queued' | 'reading' | 'diagnosing' | 'writing' | 'aggregating' | 'done' | 'failed';
+
+export interface JobProgress {
+  phase: JobPhase;
+  /** Rows read or written so far, when the ingest has said. */
+  rows: number | null;
+  message: string;
+}
+
+export interface IngestJob {
+  id: string;
+  lab: string;
+  dataset: string;
+  version: string;
+  keyId: number | null;
+  status: IngestJobStatus;
+  replace: boolean;
+  dryRun: boolean;
+  progress: JobProgress;
+  result: IngestResult | null;
+  problems: Problem[];
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface NewJob {
+  lab: string;
+  dataset: string;
+  version: string;
+  keyId: number | null;
+  replace: boolean;
+  dryRun: boolean;
+  /** The bundle folder (holding manifest.json). */
+  bundleDir: string;
+  /** The folder removed when the job ends (the unpacked upload); defaults to bundleDir. */
+  workDir?: string;
+}
+
+export interface JobServiceOptions {
+  /** Least time between two progress writes of a running job, in ms. */
+  progressIntervalMs?: number;
+}
+
+export const INTERRUPTED = 'interrupted by a restart of the server; nothing of it was written, upload the bundle again';
+const INTERNAL = 'internal error; the server log has the details';
+
+/** Whether the principal may see a lab's jobs: an admin, or any key of that lab. */
+export function canSeeJob(principal: Principal, job: { lab: string }): boolean {
+  return principal.kind === 'key' && (principal.role === 'admin' || principal.lab === job.lab);
+}
+
+/** What a progress message of `ingestBundle` says, as a phase and a row count. */
+export function progressOf(message: string, previous: JobProgress): JobProgress {
+  const text = message.trim();
+  const phase: JobPhase = /^problems found/.test(text)
+    ? 'diagnosing'
+    : previous.phase === 'diagnosing'
+      ? 'diagnosing'
+      : /^(writing|removing)/.test(text)
+        ? 'writing'
+        : /^aggregating/.test(text)
+          ? 'aggregating'
+          : previous.phase === 'queued'
+            ? 'reading'
+            : previous.phase;
+  const count = /([\d,]+) (rows|observations)/.exec(text);
+  const rows = count ? Number(count[1]!.replace(/,/g, '')) : previous.rows;
+  return { phase, rows, message: text };
+}
+
+const iso = (v: Date | string | null): string | null =>
+  v === null ? null : v instanceof Date ? v.toISOString() : new Date(`${String(v).replace(' ', 'T')}Z`).toISOString();
+
+type Row = typeof ingestJobs.$inferSelect;
+
+function toJob(r: Row): IngestJob {
+  return {
+    id: r.id,
+    lab: r.lab,
+    dataset: r.dataset,
+    version: r.version,
+    keyId: r.keyId,
+    status: r.status,
+    replace: r.replace,
+    dryRun: r.dryRun,
+    progress: (r.progress as JobProgress | null) ?? { phase: 'queued', rows: null, message: 'waiting for earlier jobs' },
+    result: (r.result as IngestResult | null) ?? null,
+    problems: (r.problems as Problem[] | null) ?? [],
+    error: r.error,
+    createdAt: iso(r.createdAt)!,
+    startedAt: iso(r.startedAt),
+    finishedAt: iso(r.finishedAt),
+  };
+}
+
+/** One queue per database: jobs of every JobService on a database run one after another. */
+const queues = new WeakMap<DriftDb, Promise<unknown>>();
+
+export type JobListener = (job: IngestJob) => void;
+
+export class JobService {
+  private readonly interval: number;
+  private readonly listeners = new Map<string, Set<JobListener>>();
+  private pending = 0;
+
+  constructor(
+    private readonly db: DriftDb,
+    opts: JobServiceOptions = {},
+  ) {
+    this.interval = opts.progressIntervalMs ?? 250;
+  }
+
+  /** Writes one statement on a pooled connection (see the file comment). */
+  private get orm() {
+    return this.db.orm;
+  }
+
+  /**
+   * Marks every job left queued or running by an earlier process as failed and removes its
+   * unpacked upload. Call once at start, before any job is created.
+   */
+  async recoverInterrupted(): Promise<number> {
+    const stale = await this.orm
+      .select({ id: ingestJobs.id, workDir: ingestJobs.workDir, progress: ingestJobs.progress })
+      .from(ingestJobs)
+      .where(inArray(ingestJobs.status, ['queued', 'running']));
+    for (const job of stale) {
+      const before = (job.progress as JobProgress | null) ?? { phase: 'queued', rows: null, message: '' };
+      await this.orm
+        .update(ingestJobs)
+        .set({
+          status: 'failed',
+          error: INTERRUPTED,
+          progress: { ...before, phase: 'failed', message: INTERRUPTED },
+          finishedAt: new Date(),
+          workDir: null,
+        })
+        .where(eq(ingestJobs.id, job.id));
+      if (job.workDir) await removeDir(job.workDir).catch(() => undefined);
+    }
+    return stale.length;
+  }
+
+  /** Records a queued job and puts it at the end of the database's queue. */
+  async create(input: NewJob): Promise<IngestJob> {
+    const id = crypto.randomUUID();
+    const workDir = input.workDir ?? input.bundleDir;
+    const progress: JobProgress = { phase: 'queued', rows: null, message: 'waiting for earlier jobs' };
+    const [row] = await this.orm
+      .insert(ingestJobs)
+      .values({
+        id,
+        lab: input.lab,
+        dataset: input.dataset,
+        version: input.version,
+        keyId: input.keyId,
+        status: 'queued',
+        replace: input.replace,
+        dryRun: input.dryRun,
+        progress,
+        problems: [],
+        workDir,
+        createdAt: new Date(),
+      })
+      .returning();
+    this.pending++;
+    const previous = queues.get(this.db) ?? Promise.resolve();
+    const run = previous.then(() => this.run(id, input.bundleDir, workDir, input));
+    queues.set(
+      this.db,
+      run.catch(() => undefined),
+    );
+    void run.catch((err: unknown) => console.error(`[driftql] ingest job ${id} could not be recorded`, err)).finally(() => this.pending--);
+    return toJob(row!);
+  }
+
+  async get(id: string): Promise<IngestJob | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    const [row] = await this.orm.select().from(ingestJobs).where(eq(ingestJobs.id, id));
+    return row ? toJob(row) : undefined;
+  }
+
+  /** The job if the principal may see it (see `canSeeJob`), else undefined. */
+  async getFor(principal: Principal, id: string): Promise<IngestJob | undefined> {
+    const job = await this.get(id);
+    return job && canSeeJob(principal, job) ? job : undefined;
+  }
+
+  /** Jobs newest first, optionally of one lab and/or status. */
+  async list(filter: { lab?: string; status?: IngestJobStatus; limit?: number } = {}): Promise<IngestJob[]> {
+    const where: SQL[] = [];
+    if (filter.lab !== undefined) where.push(eq(ingestJobs.lab, filter.lab));
+    if (filter.status !== undefined) where.push(eq(ingestJobs.status, filter.status));
+    const rows = await this.orm
+      .select()
+      .from(ingestJobs)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(desc(ingestJobs.createdAt), desc(ingestJobs.id))
+      .limit(filter.limit ?? 100);
+    return rows.map(toJob);
+  }
+
+  /** Jobs the principal may see, newest first. */
+  async listFor(principal: Principal, filter: { status?: IngestJobStatus; limit?: number } = {}): Promise<IngestJob[]> {
+    if (principal.kind !== 'key') return [];
+    return this.list({ ...filter, lab: principal.role === 'admin' ? undefined : principal.lab });
+  }
+
+  /** Changes a job's row and tells its listeners. */
+  async update(id: string, patch: Partial<Omit<Row, 'id'>>): Promise<IngestJob | undefined> {
+    const [row] = await this.orm.update(ingestJobs).set(patch).where(eq(ingestJobs.id, id)).returning();
+    const job = row ? toJob(row) : undefined;
+    if (job) for (const l of this.listeners.get(id) ?? []) l(job);
+    return job;
+  }
+
+  /** Calls `listener` with the job after each change written; returns the unsubscribe. */
+  subscribe(id: string, listener: JobListener): () => void {
+    let set = this.listeners.get(id);
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(id);
+    };
+  }
+
+  /** Resolves when every job created so far has ended. */
+  async idle(): Promise<void> {
+    while (this.pending > 0) await (queues.get(this.db) ?? Promise.resolve());
+  }
+
+  private async run(id: string, bundleDir: string, workDir: string, input: NewJob): Promise<void> {
+    let progress: JobProgress = { phase: 'reading', rows: null, message: 'starting' };
+    await this.update(id, { status: 'running', startedAt: new Date(), progress });
+    // Progress is written at most every `interval` ms; the latest message always lands.
+    let lastWrite = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    let writing: Promise<unknown> = Promise.resolve();
+    const flush = () => {
+      timer = undefined;
+      lastWrite = Date.now();
+      const snapshot = progress;
+      writing = writing.then(() => this.update(id, { progress: snapshot })).catch(() => undefined);
+    };
+    const onProgress = (message: string) => {
+      progress = progressOf(message, progress);
+      if (timer) return;
+      const wait = this.interval - (Date.now() - lastWrite);
+      if (wait <= 0) flush();
+      else timer = setTimeout(flush, wait);
+    };
+    let patch: Partial<Row>;
+    try {
+      const result = await ingestBundle(this.db, bundleDir, { replace: input.replace, dryRun: input.dryRun, progress: onProgress });
+      const rows = result.observations;
+      const message =
+        result.status === 'validated' ? 'every check passed; dry run, nothing was written' : `${result.status}: ${rows} observations`;
+      patch = { status: 'succeeded', result, progress: { phase: 'done', rows, message } };
+    } catch (err) {
+      const problems = err instanceof BundleError ? err.problems : [];
+      const known = err instanceof DriftError;
+      if (!known) console.error(`[driftql] ingest job ${id} failed`, err);
+      const error = known ? err.message : INTERNAL;
+      patch = {
+        status: 'failed',
+        problems,
+        error,
+        progress: { ...progress, phase: 'failed', message: known ? error.split('\n')[0]! : INTERNAL },
+      };
+    } finally {
+      clearTimeout(timer);
+      await writing;
+      await removeDir(workDir).catch(() => undefined);
+    }
+    await this.update(id, { ...patch, finishedAt: new Date(), workDir: null });
+  }
+}
