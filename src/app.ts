@@ -17,10 +17,14 @@ import { costLimit, depthLimit } from './graphql/limits';
 import { createSchema, createServices } from './graphql/schema';
 import { principalResolver } from './http/principal';
 import { rateLimiter } from './http/rate-limit';
+import { JobService } from './upload/jobs';
+import { uploadRoutes } from './upload/routes';
 
 export interface App {
   server: http.Server;
   apollo: ApolloServer<Context>;
+  /** Bundles uploaded for ingest, queued one at a time. */
+  jobs: JobService;
   stop(): Promise<void>;
 }
 
@@ -29,7 +33,7 @@ export const MAX_TOKENS = 10_000;
 
 export type AppLimits = Pick<Config, 'DRIFT_MAX_COST' | 'DRIFT_MAX_DEPTH'> &
   Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>> &
-  Partial<Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS' | 'DRIFT_RATE_LIMIT'>>;
+  Partial<Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS' | 'DRIFT_RATE_LIMIT' | 'DRIFT_MAX_UPLOAD_BYTES' | 'DRIFT_MAX_UNPACKED_BYTES'>>;
 
 /**
  * CORS for browser frontends on other origins: allowed origins get preflight answers that let
@@ -56,6 +60,10 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   if (limits.DRIFT_QUERY_TIMEOUT_MS !== undefined) db.setQueryTimeout(limits.DRIFT_QUERY_TIMEOUT_MS);
   const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES, cacheBytes: limits.DRIFT_CACHE_BYTES });
   const schema = await createSchema(services);
+  const jobs = new JobService(db);
+  // A job a previous process left queued or running wrote nothing (ingest is all or nothing).
+  const interrupted = await jobs.recoverInterrupted();
+  if (interrupted > 0) console.log(`[driftql] ${interrupted} ingest job(s) interrupted by a restart marked failed`);
   const app = express();
   const server = http.createServer(app);
   const apollo = new ApolloServer<Context>({
@@ -111,6 +119,15 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     },
   });
   app.use(['/graphql', '/api'], limiter.middleware);
+  // Bundle uploads and their ingest jobs (src/upload/routes.ts); errors answer as {"error": {...}}.
+  app.use(
+    '/api/v1',
+    uploadRoutes(jobs, principalOf, {
+      maxUploadBytes: limits.DRIFT_MAX_UPLOAD_BYTES,
+      maxUnpackedBytes: limits.DRIFT_MAX_UNPACKED_BYTES,
+      anonymousRead,
+    }),
+  );
   app.get('/graphql', async (req, res, next) => {
     // Browsers asking for a page get GraphiQL; GET requests carrying a query go to Apollo.
     if (req.query.query === undefined && req.accepts(['application/json', 'text/html']) === 'text/html') {
@@ -149,6 +166,7 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   return {
     server,
     apollo,
+    jobs,
     async stop() {
       limiter.stop();
       await apollo.stop();

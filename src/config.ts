@@ -27,6 +27,10 @@ const schema = z.object({
   DRIFT_ANONYMOUS_READ: z.enum(['true', 'false']).default('true'),
   /** Origins allowed to call the API from a browser: a comma-separated list, or `*`. Empty: none. */
   DRIFT_CORS_ORIGINS: z.string().default(''),
+  /** Largest bundle upload (the gzip tar body of POST /api/v1/bundles), in bytes; larger ones get HTTP 413. */
+  DRIFT_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(2_147_483_648), // 2 GiB
+  /** Most bytes an uploaded bundle may unpack to; larger ones are refused while unpacking. */
+  DRIFT_MAX_UNPACKED_BYTES: z.coerce.number().int().min(1).default(4_294_967_296), // 4 GiB
 });
 
 export type Config = z.infer<typeof schema> & { dbPath: string };
