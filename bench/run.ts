@@ -895,16 +895,19 @@ function machine() {
 const f = (x: number, d = 1) => x.toFixed(d);
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 /** A latency ratio with its meaning in words. */
+/** Rounded against driftql: a time or a ratio where lower favours driftql goes up, one where higher favours it goes down. */
+const up = (x: number, d = 1) => (Math.ceil(x * 10 ** d - 1e-9) / 10 ** d).toFixed(d);
+const down = (x: number, d = 1) => (Math.floor(x * 10 ** d + 1e-9) / 10 ** d).toFixed(d);
 const latencyRatio = (r: number) =>
-  `${f(r, 2)}× (${r < 1 ? `driftql ${f(1 / r, 2)}× faster` : r > 1 ? `driftql ${f(r, 2)}× slower` : 'equal'})`;
+  `${up(r, 2)}× (${r < 1 ? `driftql ${down(1 / r, 2)}× faster` : r > 1 ? `driftql ${up(r, 2)}× slower` : 'equal'})`;
 /** An ingest throughput ratio with its meaning in words. */
 const throughputRatio = (r: number) =>
-  `${f(r, 2)}× (${r < 1 ? `driftql takes ${f(1 / r, 2)}× as long` : r > 1 ? `driftql ${f(r, 2)}× faster` : 'equal'})`;
+  `${down(r, 2)}× (${r < 1 ? `driftql takes ${up(1 / r, 2)}× as long` : r > 1 ? `driftql ${down(r, 2)}× faster` : 'equal'})`;
 
 function loadLine(label: string, l: LoadResult | null): string {
   if (!l) return `- ${label}: not measured.`;
   return (
-    `- ${label}: **${int(l.requestsPerSec)} req/s**, latency p50 ${l.p50} ms, p99 ${l.p99} ms ` +
+    `- ${label}: **${down(l.requestsPerSec, 0)} req/s**, latency p50 ${l.p50} ms, p99 ${l.p99} ms ` +
     `(${l.query}; ${l.connections} connections, ${l.seconds} s, ${int(l.requests)} requests; ${l.errors} errors, ${l.timeouts} timeouts, ${l.non2xx} non-2xx, ${l.graphqlErrors} GraphQL errors).`
   );
 }
@@ -977,15 +980,15 @@ function render(results: ScaleResult[]): string {
         `| ingest (median of ${ingestReps}) | driftql | raw CTAS | raw CTAS + aggregates | driftql throughput ÷ CTAS throughput | driftql throughput ÷ CTAS + aggregates throughput |`,
         '|---|---|---|---|---|---|',
       );
-      const runs = (xs: number[]) => xs.map((x) => f(x, 2)).join(', ');
+      const runs = (xs: number[], round = down) => xs.map((x) => round(x, 2)).join(', ');
       for (const i of r.ingest) {
         lines.push(
-          `| ${i.format}, until COMMIT | ${f(i.median.driftql, 2)} s (${int(r.rows / i.median.driftql)} rows/s; runs ${runs(i.driftqlSec)}) ` +
-            `| ${f(i.median.ctas, 2)} s (${int(r.rows / i.median.ctas)} rows/s; runs ${runs(i.ctasSec)}) ` +
-            `| ${f(i.median.ctasAgg, 2)} s (runs ${runs(i.ctasAggSec)}) | ${throughputRatio(i.vsCtas)} | ${throughputRatio(i.vsCtasAgg)} |`,
-          `| ${i.format}, until the file is closed | ${f(i.medianClosed.driftql, 2)} s (runs ${runs(i.driftqlClosedSec)}) ` +
-            `| ${f(i.medianClosed.ctas, 2)} s (runs ${runs(i.ctasClosedSec)}) ` +
-            `| ${f(i.medianClosed.ctasAgg, 2)} s (runs ${runs(i.ctasAggClosedSec)}) | ${throughputRatio(i.vsCtasClosed)} | ${throughputRatio(i.vsCtasAggClosed)} |`,
+          `| ${i.format}, until COMMIT | ${up(i.median.driftql, 2)} s (${int(Math.floor(r.rows / i.median.driftql))} rows/s; runs ${runs(i.driftqlSec, up)}) ` +
+            `| ${down(i.median.ctas, 2)} s (${int(Math.ceil(r.rows / i.median.ctas))} rows/s; runs ${runs(i.ctasSec)}) ` +
+            `| ${down(i.median.ctasAgg, 2)} s (runs ${runs(i.ctasAggSec)}) | ${throughputRatio(i.vsCtas)} | ${throughputRatio(i.vsCtasAgg)} |`,
+          `| ${i.format}, until the file is closed | ${up(i.medianClosed.driftql, 2)} s (runs ${runs(i.driftqlClosedSec, up)}) ` +
+            `| ${down(i.medianClosed.ctas, 2)} s (runs ${runs(i.ctasClosedSec)}) ` +
+            `| ${down(i.medianClosed.ctasAgg, 2)} s (runs ${runs(i.ctasAggClosedSec)}) | ${throughputRatio(i.vsCtasClosed)} | ${throughputRatio(i.vsCtasAggClosed)} |`,
         );
       }
       lines.push(
@@ -1008,8 +1011,8 @@ function render(results: ScaleResult[]): string {
     );
     for (const q of r.queries) {
       lines.push(
-        `| ${q.name} | ${f(q.driftql.p50)} / ${f(q.driftql.p95)} ms | ${f(q.raw.p50)} / ${f(q.raw.p95)} ms | ${f(q.mat.p50)} / ${f(q.mat.p95)} ms ` +
-          `| ${latencyRatio(q.ratioRaw)} | ${latencyRatio(q.ratioMat)} | ${f(q.warm.p50)} / ${f(q.warm.p95)} ms |`,
+        `| ${q.name} | ${up(q.driftql.p50)} / ${up(q.driftql.p95)} ms | ${down(q.raw.p50)} / ${down(q.raw.p95)} ms | ${down(q.mat.p50)} / ${down(q.mat.p95)} ms ` +
+          `| ${latencyRatio(q.ratioRaw)} | ${latencyRatio(q.ratioMat)} | ${up(q.warm.p50)} / ${up(q.warm.p95)} ms |`,
       );
     }
     lines.push(
@@ -1022,7 +1025,7 @@ function render(results: ScaleResult[]): string {
     lines.push(
       '',
       `Peak server RSS over ${r.rss.runsMb.length} runs (each ${r.rss.loadSeconds} s of varied load, then every all-run query): ` +
-        `**${f(r.rss.minMb, 0)}–${f(r.rss.maxMb, 0)} MiB** (runs: ${r.rss.runsMb.map((x) => f(x, 0)).join(', ')} MiB). ` +
+        `**${up(r.rss.minMb, 0)}–${up(r.rss.maxMb, 0)} MiB** (runs: ${r.rss.runsMb.map((x) => up(x, 0)).join(', ')} MiB). ` +
         `The servers used for the latencies and load above peaked at ${f(r.rss.latencyServersMb.cacheOff, 0)} MiB (cache off) ` +
         `and ${f(r.rss.latencyServersMb.cacheOn, 0)} MiB (cache on).`,
     );
@@ -1041,42 +1044,42 @@ function targets(results: ScaleResult[]): string[] {
   for (const i of M.ingest) {
     rows.push([
       `ingest ${i.format} ≥ 1.0× raw CTAS throughput`,
-      `${f(i.vsCtas, 2)}× CTAS (${f(i.vsCtasAgg, 2)}× CTAS + aggregates)`,
+      `${down(i.vsCtas, 2)}× CTAS (${down(i.vsCtasAgg, 2)}× CTAS + aggregates)`,
       i.vsCtas >= 1,
       i.vsCtas >= 1
         ? ''
-        : `missed by ${f((1 - i.vsCtas) * 100, 0)}%. Raw CTAS reads the files once and writes them; driftql reads them twice ` +
+        : `missed by ${up((1 - i.vsCtas) * 100, 0)}%. Raw CTAS reads the files once and writes them; driftql reads them twice ` +
           `(a validation scan, then the insert), joins every row to integer run/stage/topic/prompt ids and aggregates prompt means and ` +
           `checkpoint values before committing${i.format === 'csv' ? '; for CSV both reads parse text' : ''}. Against CTAS plus the same ` +
-          `aggregates in SQL it reaches ${f(i.vsCtasAgg, 2)}×.`,
+          `aggregates in SQL it reaches ${down(i.vsCtasAgg, 2)}×.`,
     ]);
   }
   const t1 = q('trajectories, 1 run');
   if (t1)
     rows.push([
       '`trajectories`, 1 run, p50 ≤ 1.2× raw SQL',
-      `${f(t1.ratioRaw, 2)}× raw-table SQL; ${f(t1.ratioMat, 2)}× materialised-table SQL (${f(t1.driftql.p50)} ms, cache off)`,
+      `${up(t1.ratioRaw, 2)}× raw-table SQL; ${up(t1.ratioMat, 2)}× materialised-table SQL (${up(t1.driftql.p50)} ms, cache off)`,
       t1.ratioRaw <= 1.2,
-      `judged against raw-table SQL, as the target is written; against the materialised table, driftql ${t1.ratioMat <= 1.2 ? 'is also within 1.2×' : `is ${f(t1.ratioMat, 1)}× (it also does GraphQL, JSON over HTTP and confidence intervals)`}.`,
+      `judged against raw-table SQL, as the target is written; against the materialised table, driftql ${t1.ratioMat <= 1.2 ? 'is also within 1.2×' : `is ${up(t1.ratioMat, 1)}× (it also does GraphQL, JSON over HTTP and confidence intervals)`}.`,
     ]);
   const d = q('driftMetrics');
-  if (d) rows.push(['`driftMetrics`, all runs, ≤ 300 ms', `${f(d.driftql.p50, 0)} ms p50, cache off`, d.driftql.p50 <= 300, '']);
+  if (d) rows.push(['`driftMetrics`, all runs, ≤ 300 ms', `${up(d.driftql.p50, 0)} ms p50, cache off`, d.driftql.p50 <= 300, '']);
   const e = q('effectDecomposition');
-  if (e) rows.push(['`effectDecomposition` ≤ 100 ms', `${f(e.driftql.p50, 0)} ms p50, cache off`, e.driftql.p50 <= 100, '']);
+  if (e) rows.push(['`effectDecomposition` ≤ 100 ms', `${up(e.driftql.p50, 0)} ms p50, cache off`, e.driftql.p50 <= 100, '']);
   const u = M.load.uncachedVaried;
   if (u) {
     const c = M.load.cachedSingle;
     rows.push([
       '≥ 1,000 req/s one-run `trajectories` at 50 connections, p99 ≤ 100 ms',
-      `${int(u.requestsPerSec)} req/s, p99 ${u.p99} ms (cache off, varied)`,
+      `${down(u.requestsPerSec, 0)} req/s, p99 ${u.p99} ms (cache off, varied)`,
       u.requestsPerSec >= 1000 && u.p99 <= 100,
-      `judged on the cache-off varied load; the cache-on single query gives ${c ? `${int(c.requestsPerSec)} req/s, p99 ${c.p99} ms` : 'n/a'}. ` +
+      `judged on the cache-off varied load; the cache-on single query gives ${c ? `${down(c.requestsPerSec, 0)} req/s, p99 ${c.p99} ms` : 'n/a'}. ` +
         'Chart-sized query: one run, one topic, three stances (78 points).',
     ]);
   }
   rows.push([
     'server RSS ≤ 1.5 GiB (1,536 MiB) at scale L',
-    L ? `${f(L.rss.minMb, 0)}–${f(L.rss.maxMb, 0)} MiB over ${L.rss.runsMb.length} runs` : 'not measured in this results file',
+    L ? `${up(L.rss.minMb, 0)}–${up(L.rss.maxMb, 0)} MiB over ${L.rss.runsMb.length} runs` : 'not measured in this results file',
     L ? L.rss.maxMb <= 1536 : null,
     L ? 'judged on the largest of the runs. DRIFT_MEMORY_LIMIT bounds the DuckDB part of the memory.' : '',
   ]);
