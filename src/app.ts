@@ -17,7 +17,7 @@ import { costLimit, depthLimit } from './graphql/limits';
 import { createSchema, createServices } from './graphql/schema';
 import { principalResolver } from './http/principal';
 import { rateLimiter } from './http/rate-limit';
-import { JobService } from './upload/jobs';
+import type { JobService } from './upload/jobs';
 import { uploadRoutes } from './upload/routes';
 
 export interface App {
@@ -60,7 +60,7 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   if (limits.DRIFT_QUERY_TIMEOUT_MS !== undefined) db.setQueryTimeout(limits.DRIFT_QUERY_TIMEOUT_MS);
   const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES, cacheBytes: limits.DRIFT_CACHE_BYTES });
   const schema = await createSchema(services);
-  const jobs = new JobService(db);
+  const jobs = services.jobs;
   // A job a previous process left queued or running wrote nothing (ingest is all or nothing).
   const interrupted = await jobs.recoverInterrupted();
   if (interrupted > 0) console.log(`[driftql] ${interrupted} ingest job(s) interrupted by a restart marked failed`);

@@ -57,3 +57,7 @@ export type Visibility = ValueOf<typeof Visibility>;
 /** Which versions of each (lab, dataset) a run selection reads. */
 export const DatasetVersions = { LATEST: 'LATEST', ALL: 'ALL' } as const;
 export type DatasetVersions = ValueOf<typeof DatasetVersions>;
+
+/** Where an uploaded bundle's ingest job is. */
+export const IngestJobStatus = { QUEUED: 'queued', RUNNING: 'running', SUCCEEDED: 'succeeded', FAILED: 'failed' } as const;
+export type IngestJobStatus = ValueOf<typeof IngestJobStatus>;

@@ -11,7 +11,7 @@
  * run keys and stage names is checked by ingest before anything is written.
  */
 import { bigint, boolean, doublePrecision, integer, json, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
-import type { Role, StageKind, Visibility } from '../domain';
+import type { IngestJobStatus, Role, StageKind, Visibility } from '../domain';
 
 export const labs = pgTable('labs', {
   id: integer('id').primaryKey(),
@@ -133,7 +133,7 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at'),
 });
 
-export type IngestJobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type { IngestJobStatus } from '../domain';
 
 /**
  * Bundles uploaded to a running server, ingested one at a time in order of arrival. `progress`

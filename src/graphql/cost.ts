@@ -69,6 +69,8 @@ export const LIST_SIZES: Record<string, (s: Sizes, args: Args) => number> = {
   'Query.stageAttribution': (s) => s.rows,
   'Query.groupedTrajectories': (s) => s.rows,
   'Query.apiKeys': (s) => s.rows,
+  'Query.ingestJobs': (s) => s.rows,
+  'IngestJob.problems': () => 20,
   'RunConnection.edges': (s) => s.rows,
   'RunConnection.nodes': (s) => s.rows,
   'Run.stages': (s) => s.stages,
@@ -120,6 +122,8 @@ async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Pro
       return { ...base, rows: (await catalog.topicNames()).length };
     case 'apiKeys':
       return { ...base, rows: 1000 };
+    case 'ingestJobs':
+      return { ...base, rows: Number(args.first ?? 20) };
     case 'runs': {
       const ids = await catalog.runIds((args.filter as RunSelector | undefined) ?? {});
       const shape = await catalog.shapeOf(ids);

@@ -13,6 +13,8 @@ import { CatalogResolver } from './catalog/catalog.resolver';
 import { KeysResolver } from './keys/keys.resolver';
 import { DatasetsResolver } from './datasets/datasets.resolver';
 import { DatasetService } from '../services/datasets.service';
+import { JobService } from '../upload/jobs';
+import { JobsResolver } from './jobs/jobs.resolver';
 
 export interface Services {
   catalog: CatalogService;
@@ -20,6 +22,7 @@ export interface Services {
   effects: EffectsService;
   keys: KeyService;
   datasets: DatasetService;
+  jobs: JobService;
 }
 
 export function createServices(db: DriftDb, opts: { cacheEntries?: number; cacheBytes?: number } = {}): Services {
@@ -32,10 +35,11 @@ export function createServices(db: DriftDb, opts: { cacheEntries?: number; cache
     effects: new EffectsService(analysis, cache),
     keys: new KeyService(db),
     datasets: new DatasetService(db, catalog),
+    jobs: new JobService(db),
   };
 }
 
-const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver, KeysResolver, DatasetsResolver] as const;
+const RESOLVERS = [CatalogResolver, AnalysisResolver, EffectsResolver, KeysResolver, DatasetsResolver, JobsResolver] as const;
 
 /** Builds the executable schema; resolvers get their services through the constructor. */
 export async function createSchema(services: Services | null): Promise<GraphQLSchema> {
@@ -46,6 +50,7 @@ export async function createSchema(services: Services | null): Promise<GraphQLSc
     instances.set(EffectsResolver, new EffectsResolver(services.effects));
     instances.set(KeysResolver, new KeysResolver(services.keys));
     instances.set(DatasetsResolver, new DatasetsResolver(services.datasets));
+    instances.set(JobsResolver, new JobsResolver(services.jobs));
   }
   return buildSchema({
     resolvers: RESOLVERS,

@@ -230,4 +230,23 @@ describe('uploading bundles over HTTP', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('BAD_USER_INPUT');
   });
+
+  it('answers ingestJob and ingestJobs through GraphQL to the lab’s keys and admins only', async () => {
+    const res = await upload(await archiveOf(brokenBundle(path.join(dir, 'gq'), { version: 'gq' })), 'aWriter');
+    const id = res.body.job.id as string;
+    await finished(id);
+    const own = await gql(`{ ingestJob(id: "${id}") { id lab status problems { file line field message } } }`, 'aReader');
+    expect(own.data.ingestJob).toMatchObject({ id, lab: 'lab-a', status: 'FAILED' });
+    expect(own.data.ingestJob.problems).toContainEqual(expect.objectContaining({ file: 'observations.csv', line: 4, field: 'p_support' }));
+    for (const who of ['bWriter', undefined]) {
+      const other = (await gql(`{ ingestJob(id: "${id}") { id } }`, who)) as { errors: { extensions: { code: string } }[] };
+      expect(other.errors[0]!.extensions.code).toBe('NOT_FOUND');
+    }
+    const listed = await gql('{ ingestJobs(first: 50) { id lab } }', 'aWriter');
+    expect(listed.data.ingestJobs.map((j: { id: string }) => j.id)).toContain(id);
+    expect(new Set(listed.data.ingestJobs.map((j: { lab: string }) => j.lab))).toEqual(new Set(['lab-a']));
+    expect((await gql('{ ingestJobs { id } }', 'bWriter')).data.ingestJobs.map((j: { id: string }) => j.id)).not.toContain(id);
+    expect((await gql('{ ingestJobs { id } }')).data.ingestJobs).toEqual([]);
+    expect((await gql('{ ingestJobs(first: 100) { id } }', 'admin')).data.ingestJobs.map((j: { id: string }) => j.id)).toContain(id);
+  });
 });

@@ -7,6 +7,7 @@ import {
   DatasetVersions,
   DriftEndpoint,
   EffectFactor,
+  IngestJobStatus,
   GroupFactor,
   Outcome,
   Role,
@@ -49,12 +50,14 @@ registerEnumType(DatasetVersions, {
   description: 'LATEST: the latest version of each lab’s dataset (by version number, then ingest order); ALL: every version',
 });
 registerEnumType(Visibility, { name: 'Visibility', description: 'public: everyone may read it; private: its lab only' });
+registerEnumType(IngestJobStatus, { name: 'IngestJobStatus', description: 'Where an uploaded bundle’s ingest job is' });
 registerEnumType(Role, {
   name: 'Role',
   description: 'reader: the lab’s private data and all public data; writer: also uploads and deletes the lab’s datasets; admin: everything',
 });
 
 export {
+  IngestJobStatus,
   DatasetVersions,
   Visibility,
   DriftEndpoint,
