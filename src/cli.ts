@@ -35,6 +35,7 @@ const program = new Command()
 Examples:
   driftql validate path/to/bundle           check a bundle; writes nothing
   driftql ingest path/to/bundle             validate and load it, all or nothing
+  driftql push path/to/bundle --server http://localhost:4000 --token $KEY
   driftql datasets list --db data/drift.duckdb
   driftql keys create --lab my-lab --role admin
 
@@ -50,6 +51,19 @@ program
   .option('--quiet', 'no progress output')
   .action(async (dir: string, opts: { db?: string; replace?: boolean; quiet?: boolean }) =>
     (await commands()).ingest(dir, opts, progressTo(opts.quiet)),
+  );
+
+program
+  .command('push')
+  .description('upload a bundle to a running server and follow its ingest until it ends')
+  .argument('<bundle-dir>', 'folder holding manifest.json and the observation files')
+  .requiredOption('--server <url>', 'the server, e.g. http://localhost:4000')
+  .option('--token <key>', "API key with the writer role for the bundle's lab (default: $DRIFT_TOKEN)")
+  .option('--replace', 'replace a loaded dataset with the same lab, name and version but different content')
+  .option('--dry-run', 'run every check on the server and write nothing')
+  .option('--quiet', 'no progress output')
+  .action(async (dir: string, opts: { server: string; token?: string; replace?: boolean; dryRun?: boolean; quiet?: boolean }) =>
+    (await import('./cli/push')).push(dir, opts),
   );
 
 program
