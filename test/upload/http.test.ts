@@ -249,4 +249,24 @@ describe('uploading bundles over HTTP', () => {
     expect((await gql('{ ingestJobs { id } }')).data.ingestJobs).toEqual([]);
     expect((await gql('{ ingestJobs(first: 100) { id } }', 'admin')).data.ingestJobs.map((j: { id: string }) => j.id)).toContain(id);
   });
+
+  it('two uploads at once: different datasets both land; the same identity with other content gets a conflict', async () => {
+    const [x, y] = await Promise.all([
+      upload(await archiveOf(validBundle(path.join(dir, 'px'), { lab: 'lab-a', name: 'para-x' })), 'aWriter'),
+      upload(await archiveOf(validBundle(path.join(dir, 'py'), { lab: 'lab-a', name: 'para-y' })), 'aWriter'),
+    ]);
+    expect((await finished(x.body.job.id)).status).toBe('succeeded');
+    expect((await finished(y.body.job.id)).status).toBe('succeeded');
+
+    const [a, b] = await Promise.all([
+      upload(await archiveOf(validBundle(path.join(dir, 'sa'), { lab: 'lab-a', name: 'same', seed: 1 })), 'aWriter'),
+      upload(await archiveOf(validBundle(path.join(dir, 'sb'), { lab: 'lab-a', name: 'same', seed: 2 })), 'aWriter'),
+    ]);
+    const outcomes = [await finished(a.body.job.id), await finished(b.body.job.id)] as (JobJson & { error: string | null })[];
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['failed', 'succeeded']);
+    const loser = outcomes.find((o) => o.status === 'failed')!;
+    expect(loser.error).toMatch(/already loaded with different content/);
+    const q = await gql('{ datasets { name } }', 'aReader');
+    expect(q.data.datasets.filter((d: { name: string }) => d.name === 'same')).toHaveLength(1);
+  });
 });
