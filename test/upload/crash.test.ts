@@ -1,0 +1,153 @@
+/**
+ * kill -9 of the real server process in the middle of an upload and in the middle of an ingest:
+ * after a restart the database opens, nothing of the dataset is visible, the job says it was
+ * interrupted, and the same upload then succeeds.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { KeyService } from '../../src/auth/keys.service';
+import { DriftDb } from '../../src/db/client';
+import { migrate } from '../../src/db/migrate';
+import { INTERRUPTED } from '../../src/upload/jobs';
+import { startServerProcess, type ServerProcess } from '../helpers/process';
+import { tempDir } from '../helpers/tmp';
+import { tarGzOf } from './archive';
+import { validBundle } from './bundles';
+
+const dir = tempDir('driftql-crash-');
+const dbFile = path.join(dir, 'crash.duckdb');
+let key = '';
+let server: ServerProcess | undefined;
+
+beforeAll(async () => {
+  const db = await DriftDb.open(dbFile);
+  try {
+    await migrate(db);
+    key = (await new KeyService(db).create('lab-a', 'writer')).key;
+  } finally {
+    await db.close();
+  }
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function restart(): Promise<ServerProcess> {
+  server = await startServerProcess({ DRIFT_DB: dbFile });
+  return server;
+}
+
+function killHard(s: ServerProcess): Promise<void> {
+  return new Promise((resolve) => {
+    s.child.once('exit', () => resolve());
+    s.child.kill('SIGKILL');
+  });
+}
+
+async function post(s: ServerProcess, body: Uint8Array | ReadableStream<Uint8Array>) {
+  return fetch(`${s.url}/api/v1/bundles`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/gzip', authorization: `Bearer ${key}` },
+    body,
+    duplex: 'half',
+  } as RequestInit & { duplex: 'half' });
+}
+
+async function datasets(s: ServerProcess): Promise<string[]> {
+  const res = await fetch(`${s.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query: '{ datasets { name } }' }),
+  });
+  return ((await res.json()) as { data: { datasets: { name: string }[] } }).data.datasets.map((d) => d.name);
+}
+
+async function job(s: ServerProcess, id: string) {
+  const res = await fetch(`${s.url}/api/v1/jobs/${id}`, { headers: { authorization: `Bearer ${key}` } });
+  return (await res.json()) as { status: string; progress: { phase: string; message: string } };
+}
+
+async function until<T>(what: () => Promise<T>, done: (t: T) => boolean, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const t = await what();
+    if (done(t) || Date.now() > end) return t;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+it('a kill during the ingest leaves nothing of the dataset, the job failed, and the same upload then lands', async () => {
+  // Large enough that the ingest takes a while: 40 runs × 5 checkpoints × 5 topics × 40 prompts × 5 answers.
+  const bundle = validBundle(path.join(dir, 'big'), {
+    lab: 'lab-a',
+    name: 'big',
+    runs: Array.from({ length: 40 }, (_, i) => `big.s${i}`),
+    topics: ['t1', 't2', 't3', 't4', 't5'],
+    prompts: 40,
+    generations: 5,
+  });
+  const archive = new Uint8Array(fs.readFileSync(await tarGzOf(bundle, path.join(dir, 'big.tar.gz'))));
+  let s = await restart();
+  const res = await post(s, archive);
+  expect(res.status).toBe(202);
+  const { job: accepted } = (await res.json()) as { job: { id: string } };
+  const seen = await until(
+    () => job(s, accepted.id),
+    (j) => ['writing', 'aggregating', 'done', 'failed'].includes(j.progress.phase),
+  );
+  expect(['writing', 'aggregating']).toContain(seen.progress.phase);
+  await killHard(s);
+
+  s = await restart();
+  expect(await datasets(s)).toEqual([]);
+  expect(await job(s, accepted.id)).toMatchObject({ status: 'failed', progress: { phase: 'failed', message: INTERRUPTED } });
+  const again = await post(s, archive);
+  const { job: second } = (await again.json()) as { job: { id: string } };
+  const finished = await until(
+    () => job(s, second.id),
+    (j) => j.status === 'succeeded' || j.status === 'failed',
+  );
+  expect(finished.status).toBe('succeeded');
+  expect(await datasets(s)).toEqual(['big']);
+  await s.stop();
+});
+
+it('a kill while the body is still arriving leaves nothing behind; the upload then lands', async () => {
+  const bundle = validBundle(path.join(dir, 'slow'), { lab: 'lab-a', name: 'slow' });
+  const archive = new Uint8Array(fs.readFileSync(await tarGzOf(bundle, path.join(dir, 'slow.tar.gz'))));
+  let s = await restart();
+  // Send half the archive, then hold the request open.
+  let release: () => void = () => undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(archive.subarray(0, archive.length >> 1));
+      release = () => {
+        try {
+          controller.close();
+        } catch {
+          // the connection is gone
+        }
+      };
+    },
+  });
+  const pending = post(s, body).catch((e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 300));
+  await killHard(s);
+  release();
+  // The client never got an answer (fetch rejects; its TypeError comes from another realm).
+  const outcome = (await pending) as { status?: unknown; message?: string };
+  expect(typeof outcome.status).toBe('undefined');
+  expect(outcome.message).toMatch(/fetch failed/);
+
+  s = await restart();
+  expect(await datasets(s)).not.toContain('slow');
+  const again = await post(s, archive);
+  expect(again.status).toBe(202);
+  const { job: second } = (await again.json()) as { job: { id: string } };
+  const finished = await until(
+    () => job(s, second.id),
+    (j) => j.status === 'succeeded' || j.status === 'failed',
+  );
+  expect(finished.status).toBe('succeeded');
+  expect(await datasets(s)).toContain('slow');
+});
