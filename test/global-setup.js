@@ -10,7 +10,7 @@ const { build } = require('../scripts/build');
 /**
  * The test files that run compiled code (the CLI, or the server as `npm start` runs it):
  * test/cli/*.test.ts, test/security/*.test.ts, test/ingest/cli.test.ts, test/browser/cors.test.ts and
- * test/upload/crash.test.ts.
+ * test/upload/crash.test.ts and test/upload/while-serving.test.ts.
  */
 function cliTestFiles() {
   const inDir = (name) => {
