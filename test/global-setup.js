@@ -27,6 +27,8 @@ function cliTestFiles() {
     ...inDir('security'),
     path.join(__dirname, 'ingest', 'cli.test.ts'),
     path.join(__dirname, 'browser', 'cors.test.ts'),
+    path.join(__dirname, 'upload', 'crash.test.ts'),
+    path.join(__dirname, 'upload', 'while-serving.test.ts'),
   ];
 }
 
