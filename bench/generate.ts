@@ -23,6 +23,18 @@ const SFT_DATA = ['wildchat', 'alpaca'];
 const ALGORITHMS = ['ppo', 'dpo', 'simpo'];
 const PREF_DATA = ['ultrafeedback', 'hh-rlhf', 'synth-support', 'synth-oppose'];
 
+/** Seeded PRNG (mulberry32), so that every benchmark run sends the same sequence of requests. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export interface BenchRun {
   id: string;
   model: string;

@@ -26,7 +26,7 @@ import { DriftDb } from '../src/db/client';
 import { migrate } from '../src/db/migrate';
 import { ingestBundle } from '../src/ingest/ingest';
 import { ROOT } from '../src/paths';
-import { SCALES, generateBundles, type Scale } from './generate';
+import { SCALES, generateBundles, prng, type Scale } from './generate';
 
 const VERSION = 1;
 /** The whole run is stopped after this long, whatever it is doing. */
@@ -85,17 +85,6 @@ function quantile(xs: number[], q: number): number {
 const median = (xs: number[]) => quantile(xs, 0.5);
 const round = (x: number, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
-/** Seeded PRNG (mulberry32), so that every run sends the same sequence of requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
 // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import { migrate } from '../src/db/migrate';
 import { sqlString } from '../src/db/sql';
 import { ingestBundle } from '../src/ingest/ingest';
 import { ROOT } from '../src/paths';
-import { SCALES, benchRuns, generateBundles, type Scale } from './generate';
+import { SCALES, benchRuns, generateBundles, prng, type Scale } from './generate';
 
 /** results.json layout version; results of an older layout are not merged. */
 const VERSION = 3;
@@ -134,18 +134,6 @@ function freshFile(file: string): string {
 
 function fileMb(f: string): number {
   return fs.existsSync(f) ? fs.statSync(f).size / 1048576 : 0;
-}
-
-/** Seeded PRNG (mulberry32): the varied load sends the same sequence of requests every time. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
