@@ -117,7 +117,7 @@ async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Pro
   const base: Sizes = { runs: 1, topics: 1, stances: 1, points: 1, stages: 1, grid: 1, rows: 1, factors: 1, groups: 1 };
   switch (field) {
     case 'datasets':
-      return { ...base, rows: (await catalog.datasets()).length };
+      return { ...base, rows: await catalog.datasetCount() };
     case 'topics':
       return { ...base, rows: (await catalog.topicNames()).length };
     case 'apiKeys':

@@ -283,6 +283,11 @@ export class ScopedCatalog {
     );
   }
 
+  /** How many datasets this scope sees (from memory; every dataset has runs). */
+  async datasetCount(): Promise<number> {
+    return new Set((await this.view()).view.runs.map((r) => r.datasetId)).size;
+  }
+
   /** Whether the dataset is the latest version of its (lab, name) that this scope sees. */
   async isLatest(datasetId: number): Promise<boolean> {
     return (await this.view()).view.latest.has(datasetId);
