@@ -122,6 +122,20 @@ async function planIds(conn: DuckDBConnection, manifest: Manifest, replaceId?: n
 
 class DuplicateRows extends Error {}
 
+/**
+ * Deletes a dataset version and every row derived from it (runs, stages, prompts, observations,
+ * prompt means, checkpoint values). Call it inside the caller's transaction.
+ */
+export async function deleteDatasetRows(conn: DuckDBConnection, datasetId: number): Promise<void> {
+  const runIds = `SELECT id FROM runs WHERE dataset_id = ${Number(datasetId)}`;
+  for (const table of ['observations', 'prompt_means', 'checkpoint_values', 'stages']) {
+    await conn.run(`DELETE FROM ${table} WHERE run_id IN (${runIds})`);
+  }
+  await conn.run(`DELETE FROM runs WHERE dataset_id = ${Number(datasetId)}`);
+  await conn.run(`DELETE FROM prompts WHERE dataset_id = ${Number(datasetId)}`);
+  await conn.run(`DELETE FROM datasets WHERE id = ${Number(datasetId)}`);
+}
+
 const PM = 'ingest_pm';
 const CV = 'ingest_cv';
 const STANCE_SUFFIXES = ['support', 'neutral', 'oppose'] as const;
@@ -296,13 +310,7 @@ async function write(
 
   if (replaceId !== undefined) {
     progress(`removing the previous content of dataset ${replaceId}`);
-    const runIds = `SELECT id FROM runs WHERE dataset_id = ${replaceId}`;
-    for (const t of ['observations', 'prompt_means', 'checkpoint_values', 'stages']) {
-      await conn.run(`DELETE FROM ${t} WHERE run_id IN (${runIds})`);
-    }
-    await conn.run(`DELETE FROM runs WHERE dataset_id = ${replaceId}`);
-    await conn.run(`DELETE FROM prompts WHERE dataset_id = ${replaceId}`);
-    await conn.run(`DELETE FROM datasets WHERE id = ${replaceId}`);
+    await deleteDatasetRows(conn, replaceId);
   }
 
   const d = manifest.dataset;

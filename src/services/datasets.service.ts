@@ -10,6 +10,7 @@ import { datasets } from '../db/schema';
 import { bumpDataVersion } from '../db/version';
 import type { Visibility } from '../domain';
 import { NotFoundError } from '../errors';
+import { deleteDatasetRows } from '../ingest/ingest';
 import type { CatalogService, DatasetRow } from './catalog.service';
 
 export class DatasetService {
@@ -33,13 +34,7 @@ export class DatasetService {
   async delete(principal: Principal, id: number): Promise<DatasetRow> {
     const row = await this.writable(principal, id);
     await this.db.transaction(async (conn) => {
-      const runIds = `SELECT id FROM runs WHERE dataset_id = ${id}`;
-      for (const table of ['observations', 'prompt_means', 'checkpoint_values', 'stages']) {
-        await conn.run(`DELETE FROM ${table} WHERE run_id IN (${runIds})`);
-      }
-      await conn.run(`DELETE FROM runs WHERE dataset_id = ${id}`);
-      await conn.run(`DELETE FROM prompts WHERE dataset_id = ${id}`);
-      await conn.run(`DELETE FROM datasets WHERE id = ${id}`);
+      await deleteDatasetRows(conn, id);
       await bumpDataVersion(conn);
     });
     // Caches key on the change counter: every cached answer that could include it is gone.
