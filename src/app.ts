@@ -2,7 +2,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import http from 'node:http';
@@ -15,6 +14,7 @@ import { HOW_TO_GET_A_KEY } from './auth/keys.service';
 import { DriftError, UnauthenticatedError } from './errors';
 import { costLimit, depthLimit } from './graphql/limits';
 import { createSchema, createServices } from './graphql/schema';
+import { graphqlHandler, stringifyResult } from './http/graphql';
 import { principalResolver } from './http/principal';
 import { rateLimiter } from './http/rate-limit';
 import type { JobService } from './upload/jobs';
@@ -77,6 +77,9 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     // Parsing and validating a huge document costs time before any limit can look at it; real
     // operations (GraphiQL's introspection included) are far below this many tokens.
     parseOptions: { maxTokens: MAX_TOKENS },
+    // The same JSON as Apollo's default, produced in slices so a large answer does not stop
+    // other requests from being answered while it is serialised (see graphql/slicing).
+    stringifyResult,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       // The default cache-control plugin hooks every field resolution; responses here are
@@ -103,9 +106,16 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
       throw err instanceof DriftError ? toRequestError(err) : err;
     }
   };
+  // Read again only after a change in this process: a health check must not queue for a read
+  // connection behind heavy queries (the embedded database lives and dies with the process).
+  let known: { changes: number; version: number } | undefined;
   app.get('/healthz', async (_req, res) => {
     try {
-      res.json({ status: 'ok', dataVersion: await dataVersion(db) });
+      if (known?.changes !== db.changeCount) {
+        const changes = db.changeCount;
+        known = { changes, version: await dataVersion(db) };
+      }
+      res.json({ status: 'ok', dataVersion: known.version });
     } catch {
       res.status(503).json({ status: 'unavailable' });
     }
@@ -138,7 +148,11 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     }
     next();
   });
-  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }));
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    graphqlHandler(apollo, (req) => contextFor(req)),
+  );
   // Body parser failures (malformed JSON, oversized bodies) answer in GraphQL's error shape, not HTML.
   app.use(
     (

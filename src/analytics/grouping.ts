@@ -175,52 +175,72 @@ export function alignGroup(
   confidence: number = DEFAULT_CONFIDENCE,
   endpoint: DriftEndpoint = 'LAST',
 ): AlignedStage[] {
-  const grid = progressGrid(gridPoints);
-  interface Slot extends StageSlot {
-    names: string[];
-    positions: number[];
-    series: (number | null)[][];
-    magnitudes: number[];
-    times: number[];
-  }
-  const slots = new Map<string, Slot>();
-  for (const member of members) {
+  const aligner = new GroupAligner(gridPoints, endpoint);
+  for (const member of members) aligner.add(member);
+  return aligner.finish(confidence);
+}
+
+interface Slot extends StageSlot {
+  names: string[];
+  positions: number[];
+  series: (number | null)[][];
+  magnitudes: number[];
+  times: number[];
+}
+
+/**
+ * {@link alignGroup} one member at a time, so that a caller can spread a large group's work
+ * over several turns of the event loop: `add` every member, then `finish` once.
+ */
+export class GroupAligner {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(
+    private readonly gridPoints: number,
+    private readonly endpoint: DriftEndpoint = 'LAST',
+  ) {}
+
+  add(member: GroupMember): void {
     const slotOf = stageSlots(member.stages);
     const position = new Map(member.stages.map((s, i) => [s.name, i]));
     for (const path of member.paths) {
       const at = slotOf.get(path.stage);
       if (!at) throw new Error(`stage "${path.stage}" is not declared by its run`);
       const key = `${at.kind}#${at.occurrenceFromEnd}`;
-      let slot = slots.get(key);
-      if (!slot) slots.set(key, (slot = { ...at, names: [], positions: [], series: [], magnitudes: [], times: [] }));
+      let slot = this.slots.get(key);
+      if (!slot) this.slots.set(key, (slot = { ...at, names: [], positions: [], series: [], magnitudes: [], times: [] }));
       if (!slot.names.includes(path.stage)) slot.names.push(path.stage);
       slot.positions.push(position.get(path.stage)!);
-      slot.series.push(interpolateOnGrid(progressPoints(path), gridPoints));
+      slot.series.push(interpolateOnGrid(progressPoints(path), this.gridPoints));
       if (path.kind !== 'base') {
-        const d = stageDrift(path, endpoint);
+        const d = stageDrift(path, this.endpoint);
         slot.magnitudes.push(d.magnitude);
         slot.times.push(d.driftTime);
       }
     }
   }
-  const meanPosition = (s: Slot) => s.positions.reduce((a, b) => a + b, 0) / s.positions.length;
-  const kindOrder: readonly StageKind[] = ['base', 'sft', 'other', 'preference'];
-  const ordered = [...slots.values()].sort(
-    (a, b) =>
-      meanPosition(a) - meanPosition(b) ||
-      kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
-      b.occurrenceFromEnd - a.occurrenceFromEnd,
-  );
-  const estimate = (xs: number[]): Estimate => {
-    const sm = summarise(xs, confidence);
-    return { ...sm, ciLow: sm.mean - sm.half, ciHigh: sm.mean + sm.half };
-  };
-  return ordered.map((slot) => ({
-    kind: slot.kind,
-    occurrenceFromEnd: slot.occurrenceFromEnd,
-    stageNames: slot.names,
-    runs: slot.series.length,
-    points: aggregateAcrossRuns(slot.series, confidence).map((a, i) => ({ progress: grid[i]!, ...a })),
-    drift: slot.magnitudes.length ? { magnitude: estimate(slot.magnitudes), driftTime: estimate(slot.times) } : null,
-  }));
+
+  finish(confidence: number = DEFAULT_CONFIDENCE): AlignedStage[] {
+    const grid = progressGrid(this.gridPoints);
+    const meanPosition = (s: Slot) => s.positions.reduce((a, b) => a + b, 0) / s.positions.length;
+    const kindOrder: readonly StageKind[] = ['base', 'sft', 'other', 'preference'];
+    const ordered = [...this.slots.values()].sort(
+      (a, b) =>
+        meanPosition(a) - meanPosition(b) ||
+        kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
+        b.occurrenceFromEnd - a.occurrenceFromEnd,
+    );
+    const estimate = (xs: number[]): Estimate => {
+      const sm = summarise(xs, confidence);
+      return { ...sm, ciLow: sm.mean - sm.half, ciHigh: sm.mean + sm.half };
+    };
+    return ordered.map((slot) => ({
+      kind: slot.kind,
+      occurrenceFromEnd: slot.occurrenceFromEnd,
+      stageNames: slot.names,
+      runs: slot.series.length,
+      points: aggregateAcrossRuns(slot.series, confidence).map((a, i) => ({ progress: grid[i]!, ...a })),
+      drift: slot.magnitudes.length ? { magnitude: estimate(slot.magnitudes), driftTime: estimate(slot.times) } : null,
+    }));
+  }
 }

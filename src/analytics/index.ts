@@ -21,7 +21,7 @@ export {
 export type { Attribution, StageAttribution, StageDrift } from './drift';
 export { buildTrajectory, downsampleMinMax, emaSmooth, progress } from './trajectory';
 export type { TrajectoryOptions, TrajectoryPoint } from './trajectory';
-export { aggregateAcrossRuns, alignGroup, interpolateOnGrid, progressGrid, progressPoints, stageSlots } from './grouping';
+export { aggregateAcrossRuns, alignGroup, GroupAligner, interpolateOnGrid, progressGrid, progressPoints, stageSlots } from './grouping';
 export type { AlignedStage, Estimate, GridAggregate, GroupMember, StageSlot } from './grouping';
 export { factorLevel, groupByFactors, lastStageOfKind } from './factors';
 export type { FactorGroup, FactorSource } from './factors';

@@ -49,11 +49,20 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Rows as plain objects. The result is read one DuckDB chunk (2,048 rows) at a time, each fetch a
+ * turn of the event loop, so converting a large result never blocks other requests for long.
+ */
 export async function queryOn(conn: DuckDBConnection, sqlText: string, params: readonly Param[] = []): Promise<Row[]> {
-  const reader = await conn.runAndReadAll(sqlText, params.length ? toDuckParams(params) : undefined);
-  const rows = reader.getRowObjectsJS();
-  for (const row of rows) for (const k in row) row[k] = plain(row[k]) as never;
-  return rows as Row[];
+  const result = await conn.stream(sqlText, params.length ? toDuckParams(params) : undefined);
+  const rows: Row[] = [];
+  for await (const chunk of result.yieldRowObjectJs()) {
+    for (const row of chunk) {
+      for (const k in row) row[k] = plain(row[k]) as never;
+      rows.push(row as Row);
+    }
+  }
+  return rows;
 }
 
 async function queryArraysOn(conn: DuckDBConnection, sqlText: string, params: readonly Param[]): Promise<unknown[][]> {

@@ -15,6 +15,7 @@ import { DatasetsResolver } from './datasets/datasets.resolver';
 import { DatasetService } from '../services/datasets.service';
 import { JobService } from '../upload/jobs';
 import { JobsResolver } from './jobs/jobs.resolver';
+import { sliceListFields } from './slicing';
 
 export interface Services {
   catalog: CatalogService;
@@ -52,7 +53,7 @@ export async function createSchema(services: Services | null): Promise<GraphQLSc
     instances.set(DatasetsResolver, new DatasetsResolver(services.datasets));
     instances.set(JobsResolver, new JobsResolver(services.jobs));
   }
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     validate: { forbidUnknownValues: false },
     container: {
@@ -63,4 +64,6 @@ export async function createSchema(services: Services | null): Promise<GraphQLSc
       },
     },
   });
+  // Large lists complete over several turns of the event loop (see slicing.ts).
+  return sliceListFields(schema);
 }

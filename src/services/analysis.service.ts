@@ -5,7 +5,7 @@
  */
 import {
   DEFAULT_CONFIDENCE,
-  alignGroup,
+  GroupAligner,
   buildTrajectory,
   distributionShiftByStage,
   driftMetrics,
@@ -208,9 +208,9 @@ export class AnalysisService {
   }
 
   private async computeStageAttribution(scope: Scope, req: Selection): Promise<AttributionRow[]> {
+    const pause = yielder();
     const { data, stances, confidence } = await this.load(scope, req, LIMITS.analyticRuns);
     const out: AttributionRow[] = [];
-    const pause = yielder();
     for (const rc of data) {
       for (const topic of [...rc.topics.keys()].sort()) {
         await pause();
@@ -246,6 +246,7 @@ export class AnalysisService {
   }
 
   private async computeGroupedTrajectories(scope: Scope, req: GroupedRequest): Promise<GroupedTrajectory[]> {
+    const pause = yielder();
     const gridPoints = req.gridPoints ?? 50;
     const kind = req.stageKind ?? 'preference';
     const { data, stances, confidence } = await this.load(scope, req, LIMITS.analyticRuns);
@@ -253,19 +254,17 @@ export class AnalysisService {
     const { groups } = groupByFactors(runs, [...new Set(req.groupBy)], kind);
 
     const out: GroupedTrajectory[] = [];
-    const pause = yielder();
     for (const g of groups) {
       const topics = [...new Set(g.members.flatMap((rc) => [...rc.topics.keys()]))].sort();
       for (const topic of topics) {
         const members = g.members.filter((rc) => rc.topics.has(topic));
         for (const stance of stances) {
-          await pause();
-          const aligned = alignGroup(
-            members.map((rc) => ({ stages: rc.stages, paths: pathsFor(rc, topic, stance, confidence) })),
-            gridPoints,
-            confidence,
-            req.endpoint ?? 'LAST',
-          );
+          const aligner = new GroupAligner(gridPoints, req.endpoint ?? 'LAST');
+          for (const rc of members) {
+            aligner.add({ stages: rc.stages, paths: pathsFor(rc, topic, stance, confidence) });
+            await pause();
+          }
+          const aligned = aligner.finish(confidence);
           out.push({
             levels: g.levels,
             label: g.levels.map((l) => `${l.factor}=${l.level}`).join(', ') || 'all runs',

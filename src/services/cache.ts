@@ -10,6 +10,7 @@
  * turns the cache off. Entries of an older data version can never be hit again, so they are
  * dropped as soon as the version changes.
  */
+import { yielder } from './yielder';
 
 export interface CacheLimits {
   /** Estimated bytes of results kept in memory; 0 turns the cache off. */
@@ -29,18 +30,23 @@ const WORD = 8;
 const OBJECT_OVERHEAD = 4 * WORD;
 const ARRAY_OVERHEAD = 4 * WORD;
 const STRING_OVERHEAD = 2 * WORD;
+/** Results are a few levels deep; a deeper (or cyclic) value is not walked further. */
+const MAX_DEPTH = 32;
 
 /**
  * An estimate of the memory a plain result (objects, arrays, strings, numbers) holds, walking
  * it once. Numbers cost a word, strings two bytes a character, objects and arrays a header plus
- * a word per slot. Shared sub-objects are counted once.
+ * a word per slot. Results are trees: a sub-object reached twice is counted twice (an
+ * overestimate, which errs on the safe side), and nothing deeper than {@link MAX_DEPTH} is walked.
  */
-export function estimateBytes(value: unknown): number {
+export async function estimateBytes(value: unknown): Promise<number> {
+  const pause = yielder();
   let total = 0;
-  const seen = new Set<object>();
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let step = 1; stack.length > 0; step++) {
+    // A large result takes a while to walk: give other requests their turn meanwhile.
+    if (step % 4096 === 0) await pause();
+    const [v, depth] = stack.pop()!;
     switch (typeof v) {
       case 'number':
       case 'boolean':
@@ -55,18 +61,17 @@ export function estimateBytes(value: unknown): number {
           total += WORD;
           break;
         }
-        if (seen.has(v)) break;
-        seen.add(v);
+        if (depth >= MAX_DEPTH) break;
         if (Array.isArray(v)) {
           total += ARRAY_OVERHEAD + WORD * v.length;
-          for (const item of v) stack.push(item);
+          for (const item of v) stack.push([item, depth + 1]);
         } else if (v instanceof Date) {
           total += OBJECT_OVERHEAD + WORD;
         } else {
           total += OBJECT_OVERHEAD;
           for (const k in v) {
             total += WORD;
-            stack.push((v as Record<string, unknown>)[k]);
+            stack.push([(v as Record<string, unknown>)[k], depth + 1]);
           }
         }
         break;
@@ -125,21 +130,29 @@ export class ResultCache {
       this.entries.set(key, hit);
       return hit.value as Promise<T>;
     }
-    const pending = compute();
-    const entry: Entry = { value: pending, bytes: 0 };
-    this.entries.set(key, entry);
-    pending.then(
-      (result) => this.settle(key, entry, result),
-      () => this.remove(key, entry),
+    // The answer is handed out once it is sized, so the bound holds whenever a caller sees it.
+    const entry: Entry = { value: Promise.resolve(), bytes: 0 };
+    const value = compute().then(
+      async (result) => {
+        await this.settle(key, entry, result);
+        return result;
+      },
+      (error: unknown) => {
+        this.remove(key, entry);
+        throw error;
+      },
     );
+    entry.value = value;
+    this.entries.set(key, entry);
     this.evict();
-    return pending;
+    return value;
   }
 
   /** Sizes a resolved entry, unless it was evicted or cleared meanwhile, and restores the bound. */
-  private settle(key: string, entry: Entry, result: unknown): void {
+  private async settle(key: string, entry: Entry, result: unknown): Promise<void> {
     if (this.entries.get(key) !== entry) return;
-    const bytes = 2 * key.length + estimateBytes(result);
+    const bytes = 2 * key.length + (await estimateBytes(result));
+    if (this.entries.get(key) !== entry) return;
     if (bytes > this.maxBytes) {
       this.entries.delete(key);
       return;

@@ -30,12 +30,12 @@ describe('result cache bounded by bytes', () => {
   it('estimates sizes in proportion to the result', async () => {
     const small = await rowsOf(10);
     const large = await rowsOf(1000);
-    const ratio = (r: Row[]) => estimateBytes(r) / JSON.stringify(r).length;
+    const ratio = async (r: Row[]) => (await estimateBytes(r)) / JSON.stringify(r).length;
     for (const r of [small, large]) {
-      expect(ratio(r)).toBeGreaterThan(0.5);
-      expect(ratio(r)).toBeLessThan(8);
+      expect(await ratio(r)).toBeGreaterThan(0.5);
+      expect(await ratio(r)).toBeLessThan(8);
     }
-    expect(estimateBytes(large)).toBeGreaterThan(50 * estimateBytes(small));
+    expect(await estimateBytes(large)).toBeGreaterThan(50 * (await estimateBytes(small)));
   });
 
   it('keeps the total under the budget while filling, evicting the least recently used', async () => {
