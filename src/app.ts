@@ -5,6 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import cors from 'cors';
 import express from 'express';
 import http from 'node:http';
+import os from 'node:os';
 import type { Config } from './config';
 import type { DriftDb } from './db/client';
 import { dataVersion } from './db/version';
@@ -18,6 +19,7 @@ import { graphqlHandler, stringifyResult } from './http/graphql';
 import { principalResolver } from './http/principal';
 import { rateLimiter } from './http/rate-limit';
 import type { JobService } from './upload/jobs';
+import { sweepUploads } from './upload/extract';
 import { uploadRoutes } from './upload/routes';
 
 export interface App {
@@ -33,7 +35,9 @@ export const MAX_TOKENS = 10_000;
 
 export type AppLimits = Pick<Config, 'DRIFT_MAX_COST' | 'DRIFT_MAX_DEPTH'> &
   Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>> &
-  Partial<Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS' | 'DRIFT_RATE_LIMIT' | 'DRIFT_MAX_UPLOAD_BYTES' | 'DRIFT_MAX_UNPACKED_BYTES'>>;
+  Partial<
+    Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS' | 'DRIFT_RATE_LIMIT' | 'DRIFT_MAX_UPLOAD_BYTES' | 'DRIFT_MAX_UNPACKED_BYTES' | 'DRIFT_UPLOAD_DIR'>
+  >;
 
 /**
  * CORS for browser frontends on other origins: allowed origins get preflight answers that let
@@ -63,7 +67,12 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   const jobs = services.jobs;
   // A job a previous process left queued or running wrote nothing (ingest is all or nothing).
   const interrupted = await jobs.recoverInterrupted();
-  if (interrupted > 0) console.log(`[driftql] ${interrupted} ingest job(s) interrupted by a restart marked failed`);
+  if (interrupted > 0) console.log(`[driftql] ${interrupted} ingest job(s) left unfinished by a restart recovered`);
+  // Uploads live next to the database; what a crash left there (a half-received body, an
+  // unpacked bundle) belongs to no job any more.
+  const uploadRoot = limits.DRIFT_UPLOAD_DIR ?? (db.file === ':memory:' ? os.tmpdir() : `${db.file}.uploads`);
+  const swept = await sweepUploads(uploadRoot);
+  if (swept > 0) console.log(`[driftql] removed ${swept} upload folder(s) left by an earlier process in ${uploadRoot}`);
   const app = express();
   const server = http.createServer(app);
   const apollo = new ApolloServer<Context>({
@@ -135,6 +144,7 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     uploadRoutes(jobs, principalOf, {
       maxUploadBytes: limits.DRIFT_MAX_UPLOAD_BYTES,
       maxUnpackedBytes: limits.DRIFT_MAX_UNPACKED_BYTES,
+      tmpRoot: uploadRoot,
       anonymousRead,
     }),
   );

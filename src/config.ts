@@ -31,6 +31,11 @@ const schema = z.object({
   DRIFT_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(2_147_483_648), // 2 GiB
   /** Most bytes an uploaded bundle may unpack to; larger ones are refused while unpacking. */
   DRIFT_MAX_UNPACKED_BYTES: z.coerce.number().int().min(1).default(4_294_967_296), // 4 GiB
+  /**
+   * Folder for uploads being received, unpacked and ingested; by default `<DRIFT_DB>.uploads`
+   * next to the database. Left-overs of a crash (driftql-upload-* folders) are removed at start.
+   */
+  DRIFT_UPLOAD_DIR: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof schema> & { dbPath: string };

@@ -159,3 +159,15 @@ export const ingestJobs = pgTable('ingest_jobs', {
   startedAt: timestamp('started_at'),
   finishedAt: timestamp('finished_at'),
 });
+
+/**
+ * The outcome of an upload job whose ingest committed, written by the ingest's own transaction:
+ * the data and this row become durable together or not at all. A job that a crash interrupted
+ * after its commit (before its `ingest_jobs` row said so) is finished from this row at the next
+ * start, instead of being reported as failed while its data is visible.
+ */
+export const ingestOutcomes = pgTable('ingest_outcomes', {
+  jobId: text('job_id').primaryKey(),
+  result: json('result').notNull(),
+  committedAt: timestamp('committed_at').notNull(),
+});

@@ -29,6 +29,11 @@ export interface IngestOptions {
    */
   dryRun?: boolean;
   progress?: (message: string) => void;
+  /**
+   * Runs inside the ingest's transaction on the write connection, just before it commits (not
+   * on a dry run): what it writes becomes durable together with the data, or not at all.
+   */
+  beforeCommit?: (conn: DuckDBConnection, result: IngestResult) => Promise<void>;
 }
 
 export interface IngestResult {
@@ -238,21 +243,24 @@ export async function ingestBundle(db: DriftDb, dir: string, opts: IngestOptions
       await conn.run('BEGIN TRANSACTION');
       try {
         const hash = await hashing;
-        const result = await write(db, conn, manifest, hash, rows, plan, source, existing?.id, progress);
-        if (opts.dryRun) {
-          await conn.run('ROLLBACK');
-          progress('every check passed; dry run, nothing was written');
-        } else {
-          await conn.run('COMMIT');
-          db.noteChange();
-        }
-        return {
+        const written = await write(db, conn, manifest, hash, rows, plan, source, existing?.id, progress);
+        const result = {
           ...base,
-          ...result,
+          ...written,
           contentHash: hash,
           status: opts.dryRun ? 'validated' : existing ? 'replaced' : 'ingested',
           seconds: (Date.now() - started) / 1000,
         } as IngestResult;
+        if (opts.dryRun) {
+          await conn.run('ROLLBACK');
+          progress('every check passed; dry run, nothing was written');
+        } else {
+          await opts.beforeCommit?.(conn, result);
+          progress('committing');
+          await conn.run('COMMIT');
+          db.noteChange();
+        }
+        return result;
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         if (err instanceof DuplicateRows) return await diagnose(conn, manifest, progress);

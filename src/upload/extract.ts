@@ -71,7 +71,7 @@ export async function removeDir(dir: string): Promise<void> {
 export async function extractBundle(archive: string | NodeJS.ReadableStream, opts: ExtractOptions = {}): Promise<Extracted> {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const maxBytes = opts.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES;
-  const dir = await fs.promises.mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), 'driftql-upload-'));
+  const dir = await uploadFolder(opts.tmpRoot);
   try {
     const counts = await unpack(archive, dir, maxEntries, maxBytes);
     return { dir, ...counts };
@@ -197,4 +197,30 @@ export function bundleRoot(dir: string): string {
   throw new UserInputError(
     'the archive has no manifest.json at its root or in its only top-level folder; archive the bundle folder itself (tar czf bundle.tar.gz -C <bundle-dir> .)',
   );
+}
+
+/** Prefix of every folder an upload makes; `sweepUploads` removes only these. */
+const UPLOAD_PREFIX = 'driftql-upload-';
+
+/** A fresh folder for one upload in `root` (created when missing; the system temp folder by default). */
+export async function uploadFolder(root: string = os.tmpdir()): Promise<string> {
+  await fs.promises.mkdir(root, { recursive: true });
+  return fs.promises.mkdtemp(path.join(root, UPLOAD_PREFIX));
+}
+
+/**
+ * Removes the upload folders in `root` (only those, whatever else it holds); returns how many.
+ * Run at start, before any upload is accepted: no job owns them then. Never on a folder another
+ * running server uses for its uploads.
+ */
+export async function sweepUploads(root: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(root);
+  } catch {
+    return 0; // no folder yet
+  }
+  const ours = names.filter((n) => n.startsWith(UPLOAD_PREFIX));
+  for (const n of ours) await removeDir(path.join(root, n)).catch(() => undefined);
+  return ours.length;
 }

@@ -11,13 +11,13 @@ import crypto from 'node:crypto';
 import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth/principal';
 import type { DriftDb } from '../db/client';
-import { ingestJobs, type IngestJobStatus } from '../db/schema';
+import { ingestJobs, ingestOutcomes, type IngestJobStatus } from '../db/schema';
 import { DriftError } from '../errors';
 import { BundleError, type Problem } from '../ingest/errors';
 import { ingestBundle, type IngestResult } from '../ingest/ingest';
 import { removeDir } from './extract';
 
-export type JobPhase = 'queued' | 'reading' | 'diagnosing' | 'writing' | 'aggregating' | 'done' | 'failed';
+export type JobPhase = 'queued' | 'reading' | 'diagnosing' | 'writing' | 'aggregating' | 'committing' | 'done' | 'failed';
 
 export interface JobProgress {
   phase: JobPhase;
@@ -70,6 +70,13 @@ export function canSeeJob(principal: Principal, job: { lab: string }): boolean {
   return principal.kind === 'key' && (principal.role === 'admin' || principal.lab === job.lab);
 }
 
+/** The last progress message of a job that succeeded. */
+function doneMessage(result: IngestResult): string {
+  return result.status === 'validated'
+    ? 'every check passed; dry run, nothing was written'
+    : `${result.status}: ${result.observations} observations`;
+}
+
 /** What a progress message of `ingestBundle` says, as a phase and a row count. */
 export function progressOf(message: string, previous: JobProgress): JobProgress {
   const text = message.trim();
@@ -81,9 +88,11 @@ export function progressOf(message: string, previous: JobProgress): JobProgress 
         ? 'writing'
         : /^aggregating/.test(text)
           ? 'aggregating'
-          : previous.phase === 'queued'
-            ? 'reading'
-            : previous.phase;
+          : /^committing/.test(text)
+            ? 'committing'
+            : previous.phase === 'queued'
+              ? 'reading'
+              : previous.phase;
   const count = /([\d,]+) (rows|observations)/.exec(text);
   const rows = count ? Number(count[1]!.replace(/,/g, '')) : previous.rows;
   return { phase, rows, message: text };
@@ -142,20 +151,20 @@ export class JobService {
    */
   async recoverInterrupted(): Promise<number> {
     const stale = await this.orm
-      .select({ id: ingestJobs.id, workDir: ingestJobs.workDir, progress: ingestJobs.progress })
+      .select({ id: ingestJobs.id, workDir: ingestJobs.workDir, progress: ingestJobs.progress, result: ingestOutcomes.result })
       .from(ingestJobs)
+      .leftJoin(ingestOutcomes, eq(ingestOutcomes.jobId, ingestJobs.id))
       .where(inArray(ingestJobs.status, ['queued', 'running']));
     for (const job of stale) {
       const before = (job.progress as JobProgress | null) ?? { phase: 'queued', rows: null, message: '' };
+      const result = job.result as IngestResult | null;
+      // Its ingest committed before the restart: the data is there, and the job succeeded.
+      const patch: Partial<Row> = result
+        ? { status: 'succeeded', result, progress: { phase: 'done', rows: result.observations, message: doneMessage(result) } }
+        : { status: 'failed', error: INTERRUPTED, progress: { ...before, phase: 'failed', message: INTERRUPTED } };
       await this.orm
         .update(ingestJobs)
-        .set({
-          status: 'failed',
-          error: INTERRUPTED,
-          progress: { ...before, phase: 'failed', message: INTERRUPTED },
-          finishedAt: new Date(),
-          workDir: null,
-        })
+        .set({ ...patch, finishedAt: new Date(), workDir: null })
         .where(eq(ingestJobs.id, job.id));
       if (job.workDir) await removeDir(job.workDir).catch(() => undefined);
     }
@@ -273,11 +282,26 @@ export class JobService {
     };
     let patch: Partial<Row>;
     try {
-      const result = await ingestBundle(this.db, bundleDir, { replace: input.replace, dryRun: input.dryRun, progress: onProgress });
-      const rows = result.observations;
-      const message =
-        result.status === 'validated' ? 'every check passed; dry run, nothing was written' : `${result.status}: ${rows} observations`;
-      patch = { status: 'succeeded', result, progress: { phase: 'done', rows, message } };
+      const result = await ingestBundle(this.db, bundleDir, {
+        replace: input.replace,
+        dryRun: input.dryRun,
+        progress: onProgress,
+        // The outcome is written by the ingest's own transaction, so that a crash after the
+        // commit cannot leave visible data under a job that says it failed (see recoverInterrupted).
+        beforeCommit: async (conn, outcome) => {
+          await conn.run(`INSERT INTO ingest_outcomes (job_id, result, committed_at) VALUES ($1, $2, CAST($3 AS TIMESTAMP))`, [
+            id,
+            JSON.stringify(outcome),
+            new Date().toISOString().replace('T', ' ').replace('Z', ''),
+          ]);
+          clearTimeout(timer);
+          timer = undefined;
+          progress = { ...progress, phase: 'committing', message: 'committing' };
+          await writing;
+          await this.update(id, { progress });
+        },
+      });
+      patch = { status: 'succeeded', result, progress: { phase: 'done', rows: result.observations, message: doneMessage(result) } };
     } catch (err) {
       const problems = err instanceof BundleError ? err.problems : [];
       const known = err instanceof DriftError;

@@ -22,7 +22,7 @@ import { DriftError, ErrorCode, HTTP_STATUS, NotFoundError, UnauthenticatedError
 import type { PrincipalOf } from '../http/principal';
 import { BundleError } from '../ingest/errors';
 import { readManifest } from '../ingest/manifest';
-import { bundleRoot, extractBundle, removeDir, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_UNPACKED_BYTES } from './extract';
+import { bundleRoot, extractBundle, removeDir, uploadFolder, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_UNPACKED_BYTES } from './extract';
 import type { IngestJob, JobService } from './jobs';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3; // 2 GiB
@@ -164,7 +164,7 @@ export function uploadRoutes(jobs: JobService, principalOf: PrincipalOf, opts: U
           `the upload is larger than ${mib(maxUpload)}; split the bundle or ask the server operator to raise DRIFT_MAX_UPLOAD_BYTES`,
         );
       }
-      uploadDir = await fs.promises.mkdtemp(path.join(tmpRoot, 'driftql-upload-'));
+      uploadDir = await uploadFolder(tmpRoot);
       const archive = path.join(uploadDir, 'bundle.tar.gz');
       const size = await receive(req, res, archive, maxUpload);
       if (size === 0) throw new UserInputError('the upload is empty; send the bundle folder as a .tar.gz body');

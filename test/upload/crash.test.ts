@@ -1,7 +1,9 @@
 /**
- * kill -9 of the real server process in the middle of an upload and in the middle of an ingest:
- * after a restart the database opens, nothing of the dataset is visible, the job says it was
- * interrupted, and the same upload then succeeds.
+ * kill -9 of the real server process in the middle of an upload, in the middle of an ingest and
+ * at its commit: after a restart the database opens, nothing of the dataset is visible, the job
+ * says it was interrupted, and the same upload then succeeds. (A kill that lands just after the
+ * commit became durable leaves the whole dataset and a job that says it succeeded: never a
+ * visible dataset under a failed job, nor part of one.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -76,39 +78,80 @@ async function until<T>(what: () => Promise<T>, done: (t: T) => boolean, ms = 60
   }
 }
 
-it('a kill during the ingest leaves nothing of the dataset, the job failed, and the same upload then lands', async () => {
-  // Large enough that the ingest takes a while: 40 runs × 5 checkpoints × 5 topics × 40 prompts × 5 answers.
-  const bundle = validBundle(path.join(dir, 'big'), {
+/**
+ * The archive of a bundle large enough that its ingest takes a while:
+ * 40 runs × 5 checkpoints × 5 topics × 40 prompts × 5 answers.
+ */
+async function bigArchive(name: string): Promise<Uint8Array> {
+  const bundle = validBundle(path.join(dir, name), {
     lab: 'lab-a',
-    name: 'big',
-    runs: Array.from({ length: 40 }, (_, i) => `big.s${i}`),
+    name,
+    runs: Array.from({ length: 40 }, (_, i) => `${name}.s${i}`),
     topics: ['t1', 't2', 't3', 't4', 't5'],
     prompts: 40,
     generations: 5,
   });
-  const archive = new Uint8Array(fs.readFileSync(await tarGzOf(bundle, path.join(dir, 'big.tar.gz'))));
-  let s = await restart();
+  return new Uint8Array(fs.readFileSync(await tarGzOf(bundle, path.join(dir, `${name}.tar.gz`))));
+}
+
+/** Uploads the archive and waits until its job reaches one of `phases`; returns the job id and what it saw. */
+async function pushUntil(s: ServerProcess, archive: Uint8Array, phases: string[]) {
   const res = await post(s, archive);
   expect(res.status).toBe(202);
   const { job: accepted } = (await res.json()) as { job: { id: string } };
   const seen = await until(
     () => job(s, accepted.id),
-    (j) => ['writing', 'aggregating', 'done', 'failed'].includes(j.progress.phase),
+    (j) => phases.includes(j.progress.phase),
   );
+  return { id: accepted.id, seen };
+}
+
+it('a kill during the ingest leaves nothing of the dataset, the job failed, and the same upload then lands', async () => {
+  const archive = await bigArchive('big');
+  let s = await restart();
+  const { id, seen } = await pushUntil(s, archive, ['writing', 'aggregating', 'committing', 'done', 'failed']);
   expect(['writing', 'aggregating']).toContain(seen.progress.phase);
   await killHard(s);
 
   s = await restart();
   expect(await datasets(s)).toEqual([]);
-  expect(await job(s, accepted.id)).toMatchObject({ status: 'failed', progress: { phase: 'failed', message: INTERRUPTED } });
-  const again = await post(s, archive);
-  const { job: second } = (await again.json()) as { job: { id: string } };
-  const finished = await until(
-    () => job(s, second.id),
-    (j) => j.status === 'succeeded' || j.status === 'failed',
-  );
+  expect(await job(s, id)).toMatchObject({ status: 'failed', progress: { phase: 'failed', message: INTERRUPTED } });
+  const { seen: finished } = await pushUntil(s, archive, ['done', 'failed']);
   expect(finished.status).toBe('succeeded');
   expect(await datasets(s)).toEqual(['big']);
+  await s.stop();
+});
+
+it('a kill at the commit leaves all of the dataset or none, and a job that says which', async () => {
+  const archive = await bigArchive('commit');
+  let s = await restart();
+  // The job says 'committing' (written before COMMIT is sent) until the commit has returned.
+  const { id, seen } = await pushUntil(s, archive, ['committing', 'done', 'failed']);
+  expect(seen.progress.phase).toBe('committing');
+  await killHard(s);
+
+  s = await restart();
+  const after = await job(s, id);
+  const visible = await datasets(s);
+  if (after.status === 'failed') {
+    expect(after.progress).toMatchObject({ phase: 'failed', message: INTERRUPTED });
+    expect(visible).not.toContain('commit');
+  } else {
+    expect(after).toMatchObject({ status: 'succeeded', progress: { phase: 'done' } });
+    expect(visible).toContain('commit');
+  }
+  // All or nothing: the runs visible are every run of the bundle, or none of them.
+  const runs = await fetch(`${s.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query: '{ runs(filter: { dataset: ["commit"] }) { totalCount } }' }),
+  });
+  const count = ((await runs.json()) as { data: { runs: { totalCount: number } } }).data.runs.totalCount;
+  expect(count).toBe(after.status === 'failed' ? 0 : 40);
+
+  const { seen: finished } = await pushUntil(s, archive, ['done', 'failed']);
+  expect(finished.status).toBe('succeeded');
+  expect(await datasets(s)).toContain('commit');
   await s.stop();
 });
 
@@ -139,15 +182,17 @@ it('a kill while the body is still arriving leaves nothing behind; the upload th
   expect(typeof outcome.status).toBe('undefined');
   expect(outcome.message).toMatch(/fetch failed/);
 
+  // The half-received body is still on disk, next to the database; the next start removes it.
+  const uploads = path.join(`${dbFile}.uploads`);
+  const leftovers = () => fs.readdirSync(uploads).filter((n) => n.startsWith('driftql-upload-'));
+  expect(leftovers().length).toBeGreaterThan(0);
+  fs.writeFileSync(path.join(uploads, 'not-ours.txt'), 'kept');
+
   s = await restart();
+  expect(leftovers()).toEqual([]);
+  expect(fs.readFileSync(path.join(uploads, 'not-ours.txt'), 'utf8')).toBe('kept');
   expect(await datasets(s)).not.toContain('slow');
-  const again = await post(s, archive);
-  expect(again.status).toBe(202);
-  const { job: second } = (await again.json()) as { job: { id: string } };
-  const finished = await until(
-    () => job(s, second.id),
-    (j) => j.status === 'succeeded' || j.status === 'failed',
-  );
+  const { seen: finished } = await pushUntil(s, archive, ['done', 'failed']);
   expect(finished.status).toBe('succeeded');
   expect(await datasets(s)).toContain('slow');
 });

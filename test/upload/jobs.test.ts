@@ -4,6 +4,7 @@
  * previous process left them unfinished.
  */
 import fs from 'node:fs';
+import { eq } from 'drizzle-orm';
 import path from 'node:path';
 import { DriftDb } from '../../src/db/client';
 import { migrate } from '../../src/db/migrate';
@@ -94,8 +95,13 @@ describe('JobService', () => {
     const stop = slow.subscribe(job.id, (j) => seen.push(j));
     await slow.idle();
     stop();
-    // 'running' with its first message, then the end: every message between waits for the interval.
-    expect(seen.map((j) => j.status)).toEqual(['running', 'succeeded']);
+    // 'running' with its first message, 'committing' (always written, before the commit), then
+    // the end: every message between waits for the interval.
+    expect(seen.map((j) => [j.status, j.progress.phase])).toEqual([
+      ['running', 'reading'],
+      ['running', 'committing'],
+      ['succeeded', 'done'],
+    ]);
 
     const fast = new JobService(db, { progressIntervalMs: 0 });
     const all: IngestJob[] = [];
@@ -103,7 +109,7 @@ describe('JobService', () => {
     fast.subscribe(job2.id, (j) => all.push(j));
     await fast.idle();
     expect(all.length).toBeGreaterThan(3);
-    expect(all.map((j) => j.progress.phase)).toEqual(expect.arrayContaining(['reading', 'writing', 'aggregating', 'done']));
+    expect(all.map((j) => j.progress.phase)).toEqual(expect.arrayContaining(['reading', 'writing', 'aggregating', 'committing', 'done']));
   });
 
   it('at start, fails every job a previous process left queued or running, and removes its folder', async () => {
@@ -120,6 +126,40 @@ describe('JobService', () => {
     }
     for (const d of left) expect(fs.existsSync(d)).toBe(false);
     expect(await new JobService(db).recoverInterrupted()).toBe(0);
+  });
+
+  it('finishes a job whose ingest committed before a restart as succeeded, from the outcome its transaction wrote', async () => {
+    const job = await jobs.create({ ...base, dataset: 'committed', version: '1', bundleDir: validBundle(fresh(), { name: 'committed' }) });
+    await jobs.idle();
+    const done = (await jobs.get(job.id))!;
+    expect(done.status).toBe('succeeded');
+    const outcomes = await db.query('SELECT job_id, result FROM ingest_outcomes WHERE job_id = $1', [job.id]);
+    expect(outcomes).toHaveLength(1);
+    // The crash window: committed, but the job row still says running.
+    await db.orm.update(ingestJobs).set({ status: 'running', result: null, finishedAt: null }).where(eq(ingestJobs.id, job.id));
+    expect(await new JobService(db).recoverInterrupted()).toBe(1);
+    expect(await jobs.get(job.id)).toMatchObject({
+      status: 'succeeded',
+      error: null,
+      result: done.result,
+      progress: { phase: 'done', rows: done.result!.observations },
+    });
+  });
+
+  it('writes no outcome for a dry run or a failed ingest', async () => {
+    const before = Number((await db.query('SELECT count(*) AS n FROM ingest_outcomes'))[0]!.n);
+    const dry = await jobs.create({
+      ...base,
+      dataset: 'dry',
+      version: '1',
+      dryRun: true,
+      bundleDir: validBundle(fresh(), { name: 'dry' }),
+    });
+    const broken = await jobs.create({ ...base, version: '8', bundleDir: brokenBundle(fresh(), { version: '8' }) });
+    await jobs.idle();
+    expect((await jobs.get(dry.id))!.status).toBe('succeeded');
+    expect((await jobs.get(broken.id))!.status).toBe('failed');
+    expect(Number((await db.query('SELECT count(*) AS n FROM ingest_outcomes'))[0]!.n)).toBe(before);
   });
 
   it('shows a job to admins and keys of its lab only', () => {

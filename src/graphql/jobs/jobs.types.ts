@@ -4,7 +4,7 @@ import { IngestJobStatus } from '../common/enums';
 
 @ObjectType({ description: 'What an ingest job is doing now' })
 export class IngestJobProgress {
-  @Field(() => String, { description: 'queued, reading, diagnosing, writing, aggregating, done or failed' })
+  @Field(() => String, { description: 'queued, reading, diagnosing, writing, aggregating, committing, done or failed' })
   phase!: string;
 
   @Field(() => Int, { nullable: true, description: 'Rows read or written so far, when known' })
