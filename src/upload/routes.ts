@@ -13,16 +13,15 @@
  * A job is visible to admins and to keys of its lab; to anyone else it does not exist (404).
  */
 import express, { type Request, type Response } from 'express';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { assertCanWrite, type Principal } from '../auth/principal';
 import { HOW_TO_GET_A_KEY } from '../auth/keys.service';
 import { DriftError, ErrorCode, HTTP_STATUS, NotFoundError, UnauthenticatedError, UserInputError } from '../errors';
 import type { PrincipalOf } from '../http/principal';
 import { BundleError } from '../ingest/errors';
 import { readManifest } from '../ingest/manifest';
-import { bundleRoot, extractBundle, removeDir, uploadFolder, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_UNPACKED_BYTES } from './extract';
+import { bundleRoot, extractBundle, removeDir, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_UNPACKED_BYTES } from './extract';
 import type { IngestJob, JobService } from './jobs';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3; // 2 GiB
@@ -92,10 +91,9 @@ export function jobBody(job: IngestJob): Record<string, unknown> {
   };
 }
 
-/** Streams the request body into `file`, refusing it (413) past `max` bytes. */
-function receive(req: Request, res: Response, file: string, max: number): Promise<number> {
+/** Streams the request body into `out`, refusing it (413) past `max` bytes. */
+function receive(req: Request, res: Response, out: PassThrough, max: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const out = fs.createWriteStream(file, { mode: 0o600 });
     let bytes = 0;
     let done = false;
     const finish = (err?: Error) => {
@@ -103,7 +101,7 @@ function receive(req: Request, res: Response, file: string, max: number): Promis
       done = true;
       if (err) {
         req.unpipe(out);
-        out.destroy();
+        out.destroy(err);
         // Answer now and read no more of the body; the connection closes after the answer.
         res.setHeader('Connection', 'close');
         req.resume();
@@ -123,7 +121,9 @@ function receive(req: Request, res: Response, file: string, max: number): Promis
     req.on('error', (err) => finish(err));
     req.on('aborted', () => finish(new UserInputError('the upload was cut off before its end')));
     out.on('error', (err) => finish(err));
-    out.on('close', () => finish());
+    out.on('finish', () => finish());
+    // Closed before the end: the unpacking stopped reading (it refused the archive, and says why).
+    out.on('close', () => finish(new Error('the upload stopped being read')));
     req.pipe(out);
   });
 }
@@ -142,7 +142,6 @@ export function uploadRoutes(jobs: JobService, principalOf: PrincipalOf, opts: U
   };
 
   router.post('/bundles', async (req, res) => {
-    let uploadDir: string | undefined;
     let workDir: string | undefined;
     let queued = false;
     try {
@@ -164,18 +163,22 @@ export function uploadRoutes(jobs: JobService, principalOf: PrincipalOf, opts: U
           `the upload is larger than ${mib(maxUpload)}; split the bundle or ask the server operator to raise DRIFT_MAX_UPLOAD_BYTES`,
         );
       }
-      uploadDir = await uploadFolder(tmpRoot);
-      const archive = path.join(uploadDir, 'bundle.tar.gz');
-      const size = await receive(req, res, archive, maxUpload);
-      if (size === 0) throw new UserInputError('the upload is empty; send the bundle folder as a .tar.gz body');
-      const extracted = await extractBundle(archive, {
+      // Unpacked as it arrives: no copy of the archive on disk, and no second pass over it.
+      const body = new PassThrough();
+      const extracting = extractBundle(body, {
         tmpRoot,
         maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
         maxUnpackedBytes: opts.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES,
       });
-      workDir = extracted.dir;
-      await removeDir(uploadDir);
-      uploadDir = undefined;
+      const [received, unpacked] = await Promise.allSettled([receive(req, res, body, maxUpload), extracting]);
+      // The body's own failure (too large, cut off) says most; then the archive's (its entries).
+      if (received.status === 'rejected' && received.reason instanceof DriftError) throw received.reason;
+      if (received.status === 'fulfilled' && received.value === 0) {
+        throw new UserInputError('the upload is empty; send the bundle folder as a .tar.gz body');
+      }
+      if (unpacked.status === 'rejected') throw unpacked.reason;
+      if (received.status === 'rejected') throw received.reason;
+      workDir = unpacked.value.dir;
       const bundleDir = bundleRoot(workDir);
       const manifest = readManifest(bundleDir);
       assertCanWrite(who, manifest.dataset.lab);
@@ -197,7 +200,6 @@ export function uploadRoutes(jobs: JobService, principalOf: PrincipalOf, opts: U
     } catch (err) {
       sendError(res, err);
     } finally {
-      if (uploadDir) await removeDir(uploadDir).catch(() => undefined);
       if (workDir && !queued) await removeDir(workDir).catch(() => undefined);
     }
   });

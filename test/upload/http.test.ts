@@ -205,24 +205,35 @@ describe('uploading bundles over HTTP', () => {
     expect([noManifest.status, noManifest.body.error.message]).toEqual([400, expect.stringMatching(/no manifest\.json/)]);
   });
 
-  it('refuses with 413 a body sent without a length once it streams past the limit', async () => {
-    const chunk = randomBytes(64 * 1024);
+  /** Uploads `bytes` as a stream of 64 KiB chunks, without a Content-Length. */
+  const streamed = (bytes: Buffer) => {
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent >= MAX_UPLOAD * 2) return controller.close();
-        sent += chunk.length;
-        controller.enqueue(chunk);
+        if (sent >= bytes.length) return controller.close();
+        controller.enqueue(bytes.subarray(sent, sent + 64 * 1024));
+        sent += 64 * 1024;
       },
     });
-    const res = await fetch(`${url}/api/v1/bundles`, {
+    return fetch(`${url}/api/v1/bundles`, {
       method: 'POST',
       headers: { 'content-type': 'application/gzip', ...auth('aWriter') },
       body,
       duplex: 'half',
     } as RequestInit);
+  };
+
+  it('refuses with 413 a body sent without a length once it streams past the limit', async () => {
+    // A valid archive (random bytes do not compress), so only its size can stop it.
+    const res = await streamed(rawTarGz([{ path: 'manifest.json', body: randomBytes(MAX_UPLOAD * 2) }]));
     expect(res.status).toBe(413);
     expect(((await res.json()) as any).error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses a body that is not gzip as soon as it starts arriving, whatever its length', async () => {
+    const res = await streamed(randomBytes(MAX_UPLOAD * 2));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error.message).toMatch(/not a readable gzip-compressed tar archive/);
   });
 
   it('refuses a bad manifest with its problems', async () => {
