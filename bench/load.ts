@@ -15,10 +15,7 @@
  * stopped at the end, on error and on SIGINT/SIGTERM, and the temporary database is removed.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as prettier from 'prettier';
@@ -26,11 +23,29 @@ import { DriftDb } from '../src/db/client';
 import { migrate } from '../src/db/migrate';
 import { ingestBundle } from '../src/ingest/ingest';
 import { ROOT } from '../src/paths';
+import {
+  BenchServer,
+  SERVER_ENV,
+  benchTempDir,
+  cleanupOnExit,
+  log,
+  machine,
+  median,
+  options,
+  procStatusKb,
+  quantile,
+  round,
+  sleep,
+} from './common';
 import { SCALES, generateBundles, prng, type Scale } from './generate';
+
+let server: BenchServer | null = null;
+const peakRssMib = () => server!.peakRssMib();
 
 const VERSION = 1;
 /** The whole run is stopped after this long, whatever it is doing. */
 const WATCHDOG_MS = 20 * 60_000;
+cleanupOnExit(WATCHDOG_MS);
 const RSS_LIMIT_MIB = 1024;
 const HEALTHZ_TARGET_MS = 100;
 /** The server's default DRIFT_MAX_COST (src/config.ts); the server is started without overriding it. */
@@ -48,142 +63,21 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const get = (name: string, dflt: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
-  };
-  const scale = get('scale', 'M').toUpperCase() as Scale;
-  if (!(scale in SCALES)) throw new Error(`unknown scale ${scale}; use S, M or L`);
-  const num = (name: string, dflt: string, min: number, max: number) => {
-    const v = Number(get(name, dflt));
-    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
-    return v;
-  };
+  const { num, scale } = options(argv);
   return {
-    scale,
-    connections: num('connections', '200', 1, 2000),
-    duration: num('duration', '30', 1, 300),
-    reps: num('reps', '5', 1, 50),
-    seed: num('seed', '1', 0, 2 ** 31),
-    pollMs: num('poll-ms', '10', 1, 1000),
-    warmup: num('warmup', '5', 0, 60),
+    scale: scale(),
+    connections: num('connections', 200, 1, 2000),
+    duration: num('duration', 30, 1, 300),
+    reps: num('reps', 5, 1, 50),
+    seed: num('seed', 1, 0, 2 ** 31),
+    pollMs: num('poll-ms', 10, 1, 1000),
+    warmup: num('warmup', 5, 0, 60),
   };
 }
 
-const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
-function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-const median = (xs: number[]) => quantile(xs, 0.5);
-const round = (x: number, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
-
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup: the server and the temporary database go away however the run ends.
-
-let server: { child: ChildProcess; port: number } | null = null;
-let tmpDir: string | null = null;
-
-function cleanupSync(): void {
-  if (server && server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-  tmpDir = null;
-}
-process.on('exit', cleanupSync);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping the server`);
-    void stopServer().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
-  });
-}
-setTimeout(() => {
-  log(`watchdog: still running after ${WATCHDOG_MS / 60000} min; stopping`);
-  void stopServer().finally(() => process.exit(2));
-}, WATCHDOG_MS).unref();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Server stderr lines (errors it logs), counted per phase. */
-const serverLog = { lines: 0, sample: [] as string[] };
-
-const SERVER_ENV = {
-  NODE_ENV: 'production',
-  HOST: '127.0.0.1',
-  DRIFT_SEED_DEMO: 'false',
-  // Thousands of requests a minute come from one address; the rate limit is tested elsewhere.
-  DRIFT_RATE_LIMIT: '0',
-  UV_THREADPOOL_SIZE: '8',
-};
-
-async function startServer(dbFile: string): Promise<number> {
-  const port = await freePort();
-  // Default configuration otherwise: no DRIFT_* variable of this process's environment is passed on.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DRIFT_') && k !== 'UV_THREADPOOL_SIZE'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'server.js')], {
-    env: { ...env, ...SERVER_ENV, PORT: String(port), DRIFT_DB: dbFile },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  server = { child, port };
-  let pending = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      serverLog.lines++;
-      if (serverLog.sample.length < 5) serverLog.sample.push(line.slice(0, 300));
-    }
-  });
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) break;
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return port;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(100);
-  }
-  await stopServer();
-  throw new Error(`server did not start: ${serverLog.sample.join(' | ')}`);
-}
-
-async function stopServer(): Promise<void> {
-  const s = server;
-  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  const timer = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  } catch {
-    return NaN;
-  }
-}
-const peakRssMib = () => procStatusKb(server!.child.pid!, 'VmHWM') / 1024;
 
 // ---------------------------------------------------------------------------------------------
 // GraphQL
@@ -314,7 +208,7 @@ async function mixedLoad(
   const pid = server!.child.pid!;
   const rssSamples: number[] = [];
   const rssTimer = setInterval(() => rssSamples.push(round(procStatusKb(pid, 'VmRSS') / 1024)), 250);
-  const logBefore = serverLog.lines;
+  const logBefore = server!.stderr.lines;
   const instance = autocannon({
     url,
     connections: run.connections,
@@ -380,7 +274,7 @@ async function mixedLoad(
     errorSamples,
     distinctBodies: allBodies.size,
     byKind: kinds,
-    serverLogLines: serverLog.lines - logBefore,
+    serverLogLines: server!.stderr.lines - logBefore,
     peakRssMiB: round(peakRssMib()),
     rssSamplesMiB: rssSamples,
   };
@@ -689,33 +583,6 @@ async function responsiveness(
 
 // ---------------------------------------------------------------------------------------------
 
-function otherBenchProcesses(): string[] {
-  const out: string[] = [];
-  for (const pid of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      if (/dist\/bench\/run\.js/.test(cmd)) out.push(cmd.slice(0, 200));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-function machine() {
-  return {
-    date: new Date().toISOString(),
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    memGiB: round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${os.type()} ${os.release()}`,
-    loadAverage: os.loadavg().map((x) => round(x, 2)),
-    otherBenchProcesses: otherBenchProcesses(),
-  };
-}
-
 interface Results {
   version: number;
   scale: Scale;
@@ -920,8 +787,7 @@ async function main(): Promise<void> {
     bundle = made.parquet;
     rows = made.rows;
   }
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftql-load-'));
-  const dbFile = path.join(tmpDir, 'load.duckdb');
+  const dbFile = path.join(benchTempDir('driftql-load-'), 'load.duckdb');
   log(`  ingesting ${path.relative(ROOT, bundle)} into ${dbFile}`);
   const t0 = performance.now();
   {
@@ -936,7 +802,8 @@ async function main(): Promise<void> {
   const ingestSec = (performance.now() - t0) / 1000;
   log(`  ingested in ${ingestSec.toFixed(1)} s`);
 
-  const port = await startServer(dbFile);
+  server = await BenchServer.start(dbFile);
+  const port = server.port;
   const url = `http://127.0.0.1:${port}/graphql`;
   const healthUrl = `http://127.0.0.1:${port}/healthz`;
   try {
@@ -991,8 +858,8 @@ async function main(): Promise<void> {
       load,
       responsiveness: resp,
       peakRssMiB: round(peakRssMib()),
-      serverLogLines: serverLog.lines,
-      serverLogSample: serverLog.sample,
+      serverLogLines: server.stderr.lines,
+      serverLogSample: server.stderr.sample,
     };
     // Written in the repository's Prettier style, so that `npm run lint` passes with the file committed.
     const jsonFile = path.join(ROOT, 'bench', 'load-results.json');
@@ -1002,13 +869,12 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(ROOT, 'bench', 'LOAD.md'), md);
     process.stdout.write(md);
   } finally {
-    await stopServer();
-    cleanupSync();
+    await server.stop();
   }
 }
 
 main().catch(async (err: unknown) => {
   console.error(err);
-  await stopServer();
+  await server?.stop();
   process.exit(1);
 });

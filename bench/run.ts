@@ -17,7 +17,6 @@
 import autocannon from 'autocannon';
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DriftDb } from '../src/db/client';
@@ -25,6 +24,7 @@ import { migrate } from '../src/db/migrate';
 import { sqlString } from '../src/db/sql';
 import { ingestBundle } from '../src/ingest/ingest';
 import { ROOT } from '../src/paths';
+import { freePort, median, quantile } from './common';
 import { SCALES, benchRuns, generateBundles, prng, type Scale } from './generate';
 
 /** results.json layout version; results of an older layout are not merged. */
@@ -83,16 +83,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-
-const median = (xs: number[]) => quantile(xs, 0.5);
 
 async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t0 = process.hrtime.bigint();
@@ -217,17 +207,6 @@ process.on('exit', () => {
 });
 // A bench stopped by a signal (e.g. `timeout`) stops its servers too.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Server {
   child: ChildProcess;

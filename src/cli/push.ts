@@ -173,17 +173,12 @@ export async function push(dir: string, opts: PushOptions): Promise<void> {
   const id = (accepted.job as { id: string }).id;
   progress.line(`uploaded in ${((Date.now() - sendStarted) / 1000).toFixed(1)} s; ingest job ${id} queued`);
 
-  // Follow the job: poll its state; a bar over the phases on a terminal, a line per phase elsewhere.
+  // Follow the job: its server-sent events (each change as it is written), or polling when the
+  // event stream is not available; a bar over the phases on a terminal, a line per phase elsewhere.
   const started = Date.now();
   let shown = '';
   progress.start('server    [{bar}] {phase}: {message} ({seconds} s)', PHASES.length - 1, { phase: 'queued', message: '', seconds: '0.0' });
-  for (;;) {
-    const r = await fetch(`${base}/api/v1/jobs/${id}`, { headers: auth });
-    const job = (await answer(r)) as unknown as JobJson;
-    if (r.status !== 200) {
-      progress.stop();
-      refused(r.status, job as unknown as Record<string, unknown>);
-    }
+  const show = (job: JobJson) => {
     const { phase, message } = job.progress;
     const step = PHASES.indexOf(phase);
     progress.update(step >= 0 ? step : 0, { phase, message, seconds: ((Date.now() - started) / 1000).toFixed(1) });
@@ -192,16 +187,57 @@ export async function push(dir: string, opts: PushOptions): Promise<void> {
       if (line !== shown) progress.line(line);
       shown = line;
     }
-    if (job.status === 'succeeded') {
-      progress.stop();
-      console.log(describe(job.result!));
-      return;
+  };
+  const end = (await followEvents(`${base}/api/v1/jobs/${id}/events`, auth, show)) ?? (await poll(`${base}/api/v1/jobs/${id}`, auth, show));
+  progress.stop();
+  if (end.status === 'succeeded') {
+    console.log(describe(end.result!));
+    return;
+  }
+  if (end.problems.length) throw new BundleError(end.problems);
+  throw new PushError(`the ingest failed on the server: ${end.error ?? end.progress.message}`);
+}
+
+const ended = (job: JobJson) => job.status === 'succeeded' || job.status === 'failed';
+
+/** Reads the job's event stream until the job ends; undefined when the stream is unavailable or breaks off. */
+async function followEvents(url: string, auth: Record<string, string>, show: (job: JobJson) => void): Promise<JobJson | undefined> {
+  try {
+    const res = await fetch(url, { headers: { ...auth, accept: 'text/event-stream' } });
+    if (res.status !== 200 || !res.body) return undefined;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const event = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = event
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n');
+        if (!data) continue; // a keep-alive comment
+        const job = JSON.parse(data) as JobJson;
+        show(job);
+        if (ended(job)) return job;
+      }
     }
-    if (job.status === 'failed') {
-      progress.stop();
-      if (job.problems.length) throw new BundleError(job.problems);
-      throw new PushError(`the ingest failed on the server: ${job.error ?? job.progress.message}`);
-    }
+  } catch {
+    // fall back to polling
+  }
+  return undefined;
+}
+
+/** Polls the job until it ends. */
+async function poll(url: string, auth: Record<string, string>, show: (job: JobJson) => void): Promise<JobJson> {
+  for (;;) {
+    const r = await fetch(url, { headers: auth });
+    const job = (await answer(r)) as unknown as JobJson;
+    if (r.status !== 200) refused(r.status, job as unknown as Record<string, unknown>);
+    show(job);
+    if (ended(job)) return job;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
