@@ -700,7 +700,7 @@ function render(r: Results): string {
     '',
     `Each candidate is first sent once, cold, to see whether the default cost limit lets it through and how long it takes. ` +
       `Then, ${r.args.reps} times for each that passes (each time with a confidence no other request used, so the result cache never answers it): ` +
-      `two worker threads start polling, one \`GET /healthz\` (which reads one row from DuckDB) and one a small one-run chart query ` +
+      `two worker threads start polling, one \`GET /healthz\` (answered from memory; it reads DuckDB only after the data changed) and one a small one-run chart query ` +
       `(random run and topic, and a confidence used by no other request, so always computed), each every ${r.args.pollMs} ms (the next poll waits for the previous answer); ` +
       'after a 1 s baseline the heavy query is sent; the polls in flight at any moment while it runs are its "during" sample. Medians over the repetitions:',
     '',
