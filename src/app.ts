@@ -2,6 +2,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import compression from 'compression';
 import cors from 'cors';
 import express from 'express';
 import http from 'node:http';
@@ -160,6 +161,9 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   });
   app.use(
     '/graphql',
+    // gzip, deflate or br, as the client accepts, for answers above 1 KiB: JSON of numbers
+    // shrinks several times. zlib runs on the thread pool, off the event loop.
+    compression({ threshold: 1024 }),
     express.json({ limit: '1mb' }),
     graphqlHandler(apollo, (req) => contextFor(req)),
   );

@@ -140,7 +140,7 @@ async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Pro
     case 'groupedTrajectories':
     case 'effectDecomposition': {
       const sel = selectionOf(field, args);
-      const filtered = await catalog.runIds((sel.runFilter as RunSelector | undefined) ?? {});
+      const filtered = await catalog.runIds((sel.runFilter as RunSelector | undefined) ?? {}, 'runFilter');
       const named = sel.runIds as string[] | undefined;
       const runs = named ? Math.min(named.length, filtered.length) : filtered.length;
       const topics = (sel.topics as string[] | undefined)?.length ?? (await catalog.topicNames()).length;

@@ -9,7 +9,8 @@ import {
   type ValidationContext,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ErrorCode } from '../errors';
+import { DriftError, ErrorCode } from '../errors';
+import { toRequestError } from './errors';
 import type { Context } from './context';
 import { UnestimableError, estimateCost, type CostEstimate } from './cost';
 
@@ -82,6 +83,9 @@ export function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerP
           } catch (err) {
             if (err instanceof GraphQLError) throw refuse(err.message);
             if (err instanceof UnestimableError) throw refuse(`this operation cannot be estimated (${err.message}), so it is not run`);
+            // The estimate reads the selection as the query would (an unknown filter value, say):
+            // the same error the query itself would give.
+            if (err instanceof DriftError) throw toRequestError(err);
             throw err;
           }
           if (estimate.total > maxCost) {

@@ -23,6 +23,7 @@ import type { Scope } from '../auth/principal';
 import type { CatalogService, RunSelector, ScopedCatalog } from './catalog.service';
 import { loadCheckpoints, pathsFor, type RunCheckpoints } from './checkpoints';
 import { LIMITS } from './limits';
+import { assertKnown } from './suggest';
 import { yielder } from './yielder';
 
 export interface Selection {
@@ -115,11 +116,11 @@ export class AnalysisService {
     if (sel.runIds) {
       ids = await catalog.resolveRunIds(sel.runIds);
       if (sel.runFilter) {
-        const matching = new Set(await catalog.runIds(sel.runFilter));
+        const matching = new Set(await catalog.runIds(sel.runFilter, 'runFilter'));
         ids = ids.filter((id) => matching.has(id));
       }
     } else {
-      ids = await catalog.runIds(sel.runFilter ?? {});
+      ids = await catalog.runIds(sel.runFilter ?? {}, 'runFilter');
     }
     if (ids.length > maxRuns) {
       throw new UserInputError(
@@ -133,15 +134,7 @@ export class AnalysisService {
   /** The requested topics, checked against the topics that exist (null: all of them). */
   private async topicsOf(catalog: ScopedCatalog, sel: Selection): Promise<string[] | null> {
     if (!sel.topics) return null;
-    const known = new Set(await catalog.topicNames());
-    const unknown = sel.topics.filter((t) => !known.has(t));
-    if (unknown.length) {
-      const list = [...known].sort();
-      throw new UserInputError(
-        `unknown topic${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}; known topics: ${list.slice(0, 30).join(', ')}${list.length > 30 ? ', ...' : ''}`,
-        'topics',
-      );
-    }
+    assertKnown({ one: 'topic', many: 'topics' }, sel.topics, await catalog.topicNames(), 'topics');
     return [...new Set(sel.topics)];
   }
 

@@ -4,6 +4,7 @@
  * the scope allows: that is the one place where private data is kept from other labs, and every
  * analytic query selects its runs through it.
  */
+import { assertKnown } from './suggest';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { DriftDb } from '../db/client';
 import { datasets, labs, runs, stages } from '../db/schema';
@@ -275,8 +276,37 @@ export class ScopedCatalog {
     );
   }
 
-  private async select(sel: RunSelector): Promise<RunRow[]> {
+  /** Filter values this scope's runs do not have are refused, with the nearest known ones. */
+  private static checkValues(snap: Snapshot, view: View, sel: RunSelector, argumentName: string): void {
+    const runLevel: [keyof RunSelector, string, string, (r: RunRow) => string][] = [
+      ['lab', 'lab', 'labs', (r) => r.lab],
+      ['dataset', 'dataset', 'datasets', (r) => r.datasetName],
+      ['datasetVersion', 'dataset version', 'dataset versions', (r) => r.datasetVersion],
+      ['model', 'model', 'models', (r) => r.model],
+      ['key', 'run key', 'run keys', (r) => r.key],
+    ];
+    // One value or a list (the cost estimate sees arguments before GraphQL has made them lists).
+    const listOf = (v: unknown): string[] | undefined => (v === undefined || v === null ? undefined : ([] as string[]).concat(v as string));
+    for (const [field, one, many, pick] of runLevel) {
+      const values = listOf(sel[field]);
+      if (values?.length) assertKnown({ one, many }, values, new Set(view.runs.map(pick)), `${argumentName}.${field}`);
+    }
+    const stageLevel: [keyof RunSelector, string, string, (s: StageRow) => string | null][] = [
+      ['algorithm', 'algorithm', 'algorithms', (s) => s.algorithm],
+      ['stageDataset', 'stage dataset', 'stage datasets', (s) => s.dataset],
+    ];
+    for (const [field, one, many, pick] of stageLevel) {
+      const values = listOf(sel[field]);
+      if (!values?.length) continue;
+      const known = new Set<string>();
+      for (const r of view.runs) for (const st of snap.stages.get(r.id) ?? []) if (pick(st) !== null) known.add(pick(st)!);
+      assertKnown({ one, many }, values, known, `${argumentName}.${field}`);
+    }
+  }
+
+  private async select(sel: RunSelector, argumentName: string): Promise<RunRow[]> {
     const { snap, view } = await this.view();
+    ScopedCatalog.checkValues(snap, view, sel, argumentName);
     const everyVersion = sel.versions === 'ALL' || !!sel.datasetVersion?.length;
     return view.runs.filter(
       (r) => (everyVersion || view.latest.has(r.datasetId)) && ScopedCatalog.matches(r, snap.stages.get(r.id) ?? [], sel),
@@ -294,14 +324,14 @@ export class ScopedCatalog {
   }
 
   /** Runs matching the selector, ordered by id, one page. */
-  async runs(sel: RunSelector, offset: number, limit: number): Promise<{ rows: RunRow[]; total: number }> {
-    const all = await this.select(sel);
+  async runs(sel: RunSelector, offset: number, limit: number, argumentName = 'filter'): Promise<{ rows: RunRow[]; total: number }> {
+    const all = await this.select(sel, argumentName);
     return { rows: all.slice(offset, offset + limit), total: all.length };
   }
 
   /** Ids of every run matching the selector. */
-  async runIds(sel: RunSelector): Promise<number[]> {
-    return (await this.select(sel)).map((r) => r.id);
+  async runIds(sel: RunSelector, argumentName = 'filter'): Promise<number[]> {
+    return (await this.select(sel, argumentName)).map((r) => r.id);
   }
 
   async runsById(ids: readonly number[]): Promise<RunRow[]> {

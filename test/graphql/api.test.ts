@@ -1,4 +1,6 @@
 import path from 'node:path';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { startServer, type TestServer } from '../helpers/server';
 import { tempDir } from '../helpers/tmp';
 import { parse, validate } from 'graphql';
@@ -254,6 +256,37 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
     expect(sv[1]).toBeCloseTo(0.5 * raw[1]! + 0.5 * raw[0]!, 12);
   });
 
+  it('compresses answers for clients that accept it, to the same JSON', async () => {
+    const body = JSON.stringify({
+      query: '{ trajectories(runFilter: { dataset: "conformance" }) { runId topic stance points { step value } } }',
+    });
+    const get = (encoding?: string) =>
+      new Promise<{ encoding: string | undefined; bytes: Buffer }>((resolve, reject) => {
+        const req = http.request(
+          `${s.url}/graphql`,
+          { method: 'POST', headers: { 'content-type': 'application/json', ...(encoding ? { 'accept-encoding': encoding } : {}) } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ encoding: res.headers['content-encoding'], bytes: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const plain = await get();
+    expect(plain.encoding).toBeUndefined();
+    const json = JSON.parse(plain.bytes.toString('utf8')) as { data: { trajectories: unknown[] } };
+    expect(json.data.trajectories.length).toBeGreaterThan(0);
+    const gz = await get('gzip');
+    expect(gz.encoding).toBe('gzip');
+    expect(gz.bytes.length).toBeLessThan(plain.bytes.length / 2);
+    expect(zlib.gunzipSync(gz.bytes).toString('utf8')).toBe(plain.bytes.toString('utf8'));
+    const br = await get('br');
+    expect(br.encoding).toBe('br');
+    expect(zlib.brotliDecompressSync(br.bytes).toString('utf8')).toBe(plain.bytes.toString('utf8'));
+  });
+
   describe('errors', () => {
     it('unknown run -> NOT_FOUND naming it', async () => {
       const r = await s.gql(`{ run(id: "999999") { id } }`);
@@ -275,6 +308,33 @@ describe('GraphQL API over HTTP on the conformance bundle', () => {
       const r = await s.gql(`{ driftMetrics(topics: ["astrology"]) { runId } }`);
       expect(r.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
       expect(r.errors![0]!.message).toMatch(/unknown topic "astrology"; known topics: abortion, climate change, immigration/);
+    });
+
+    it('unknown filter values -> BAD_USER_INPUT with the nearest known value and the known ones', async () => {
+      const cases: [string, RegExp, string][] = [
+        [
+          '{ driftMetrics(runFilter: { algorithm: ["DPO"] }) { runId } }',
+          /^unknown algorithm "DPO" \(did you mean "dpo"\?\); known algorithms: .*\bdpo\b/,
+          'runFilter.algorithm',
+        ],
+        ['{ runs(filter: { lab: ["nobody"] }) { totalCount } }', /^unknown lab "nobody"; known labs: /, 'filter.lab'],
+        [
+          '{ trajectories(runFilter: { dataset: ["conformanse"] }) { runId } }',
+          /^unknown dataset "conformanse" \(did you mean "conformance"\?\)/,
+          'runFilter.dataset',
+        ],
+        ['{ driftMetrics(topics: ["Abortion"]) { runId } }', /^unknown topic "Abortion" \(did you mean "abortion"\?\)/, 'topics'],
+      ];
+      for (const [query, message, argumentName] of cases) {
+        const r = await s.gql(query);
+        expect(r.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName });
+        expect(r.errors![0]!.message).toMatch(message);
+      }
+      // Values that exist but select nothing together are not an error: an empty answer.
+      const none = await s.gql<{ runs: { totalCount: number } }>(
+        '{ runs(filter: { dataset: ["conformance"], algorithm: ["sft"], lab: ["mila-demo"] }) { totalCount } }',
+      );
+      expect(none.errors).toBeUndefined();
     });
 
     it('page size and maxPoints out of range -> BAD_USER_INPUT saying the bound', async () => {

@@ -153,7 +153,11 @@ describe('visibility matrix: callers × queries over a real server process', () 
     const hidden = await gql('aReader', '{ driftMetrics(topics: ["b-secret"]) { runKey } }');
     const never = await gql('aReader', '{ driftMetrics(topics: ["astrology"]) { runKey } }');
     expect(hidden.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
-    expect(hidden.errors![0]!.message.replace('b-secret', 'X')).toBe(never.errors![0]!.message.replace('astrology', 'X'));
+    // The same message but for the name asked about (and a "did you mean" drawn from that name's
+    // spelling, among the visible topics only).
+    const plain = (m: string, name: string) => m.replace(name, 'X').replace(/ \(did you mean "[^"]*"\?\)/, '');
+    expect(plain(hidden.errors![0]!.message, 'b-secret')).toBe(plain(never.errors![0]!.message, 'astrology'));
+    expect(hidden.errors![0]!.message.split(';')[1]).not.toMatch(/b-secret/);
     expect(never.errors![0]!.message).not.toMatch(/b-secret/);
     expect(never.errors![0]!.message).toMatch(/a-secret/);
   });
@@ -167,6 +171,8 @@ describe('visibility matrix: callers × queries over a real server process', () 
       algorithm: ['dpo', 'kto', 'sft'],
       key: DATASETS.flatMap((d) => d.runs),
     };
+    let refused = 0;
+    let answered = 0;
     for (let i = 0; i < 25; i++) {
       const filter: Record<string, string[]> = {};
       for (const [field, values] of Object.entries(fields)) {
@@ -179,18 +185,41 @@ describe('visibility matrix: callers × queries over a real server process', () 
         (!filter.algorithm || filter.algorithm.includes(algorithmOf(run)) || filter.algorithm.includes('sft')) &&
         (!filter.key || filter.key.includes(run));
       for (const caller of CALLERS) {
-        const expected = sorted(visibleDatasets(caller).flatMap((d) => d.runs.filter((run) => matches(d, run))));
+        const visible = visibleDatasets(caller);
+        const expected = sorted(visible.flatMap((d) => d.runs.filter((run) => matches(d, run))));
         const r = await gql<{ runs: { totalCount: number; nodes: { key: string }[] }; driftMetrics: { runKey: string }[] }>(
           caller,
           `query ($f: RunFilter) { runs(first: 200, filter: $f) { totalCount nodes { key } } driftMetrics(runFilter: $f, stances: [SUPPORT]) { runKey } }`,
           { f: filter },
         );
+        // A value the caller's data does not have (a private lab's, or none at all) is refused
+        // alike, naming only values the caller can see.
+        const known: Record<string, Set<string>> = {
+          lab: new Set(visible.map((d) => d.lab)),
+          dataset: new Set(visible.map((d) => d.name)),
+          algorithm: new Set<string>([...visible.flatMap((d) => d.runs.map(algorithmOf)), ...(visible.length ? ['sft'] : [])]),
+          key: new Set(visible.flatMap((d) => d.runs)),
+        };
+        const unknown = Object.entries(filter).find(([field, values]) => values.some((v) => !known[field]!.has(v)));
+        if (unknown) {
+          expect({ caller, filter, code: r.errors?.[0]?.extensions?.code }).toEqual({ caller, filter, code: 'BAD_USER_INPUT' });
+          const hidden = DATASETS.filter((d) => !visible.includes(d));
+          for (const d of hidden) {
+            for (const secret of [d.name, ...d.runs]) expect(r.errors![0]!.message.split('; known')[1] ?? '').not.toContain(secret);
+          }
+          refused++;
+          continue;
+        }
+        answered++;
         expect({ caller, filter, errors: r.errors }).toEqual({ caller, filter, errors: undefined });
         expect({ caller, filter, runs: r.data!.runs.totalCount }).toEqual({ caller, filter, runs: expected.length });
         expect(sorted(r.data!.runs.nodes.map((n) => n.key))).toEqual(expected);
         expect(sorted(new Set(r.data!.driftMetrics.map((d) => d.runKey)))).toEqual(expected);
       }
     }
+    // Both kinds of case came up.
+    expect(refused).toBeGreaterThan(10);
+    expect(answered).toBeGreaterThan(10);
   });
 
   it('refuses malformed, unknown and revoked keys with UNAUTHENTICATED and HTTP 401, saying how to get a key', async () => {
