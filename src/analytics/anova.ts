@@ -3,7 +3,7 @@ import fCdf from '@stdlib/stats-base-dists-f-cdf';
 import { UserInputError } from '../errors';
 import type { SumOfSquares } from '../domain';
 import { Matrix, QrDecomposition, extraSumOfSquares, invertUpperTriangular, leastSquares, waldSumOfSquares } from './linalg';
-import { mean } from './stats';
+import { DEFAULT_CONFIDENCE, mean, summarise } from './stats';
 
 /**
  * Analysis of variance for crossed factors (README, effect decomposition). Pure functions, no I/O.
@@ -34,6 +34,8 @@ export interface AnovaInput {
   /** Include all interactions of every order (`A * B * C`), else main effects only (`A + B + C`). */
   interactions: boolean;
   type: SumOfSquares;
+  /** Confidence level of the cells' and marginal means' t intervals (default 0.95). */
+  confidence?: number;
 }
 
 export interface AnovaTerm {
@@ -60,18 +62,36 @@ export interface AnovaResidual {
   meanSq: number | null;
 }
 
-export interface AnovaCell {
+/**
+ * The spread of a group of observations: sample sd, standard error and the t interval
+ * mean ± t_{(1+γ)/2, n−1}·sd/√n (README Metrics 3 applied to the group's values; sd and se null
+ * and the interval the mean itself when n < 2).
+ */
+export interface Spread {
+  sd: number | null;
+  se: number | null;
+  ciLow: number;
+  ciHigh: number;
+}
+
+export interface AnovaCell extends Spread {
   /** Factor name → level. */
   levels: Record<string, string>;
   count: number;
   mean: number;
 }
 
-export interface AnovaMarginalMean {
+export interface AnovaMarginalMean extends Spread {
   factor: string;
   level: string;
   count: number;
   mean: number;
+}
+
+/** The spread of `values` around `m` (their mean), at `confidence`. */
+function spreadOf(values: readonly number[], m: number, confidence: number): Spread {
+  const s = summarise(values, confidence);
+  return { sd: s.sd, se: s.se, ciLow: m - s.half, ciHigh: m + s.half };
 }
 
 export interface AnovaResult {
@@ -144,6 +164,7 @@ interface ModelMatrix {
  */
 export function anova(input: AnovaInput): AnovaResult {
   const { y, type } = input;
+  const confidence = input.confidence ?? DEFAULT_CONFIDENCE;
   const n = y.length;
   validateShape(input);
   if (n === 0) {
@@ -240,8 +261,9 @@ export function anova(input: AnovaInput): AnovaResult {
       levels: Object.fromEntries(factors.map((f, i) => [f.name, f.levels[c.codes[i]!]!])),
       count: c.count,
       mean: c.sum / c.count,
+      ...spreadOf(c.values, c.sum / c.count, confidence),
     })),
-    marginalMeans: marginalMeans(y, factors),
+    marginalMeans: marginalMeans(y, factors, confidence),
     note: notes.length > 0 ? notes.join(' ') : null,
   };
 }
@@ -494,6 +516,7 @@ interface CellAccumulator {
   codes: number[];
   count: number;
   sum: number;
+  values: number[];
 }
 
 /** Observed cells of the full crossing, sorted by level index with the first factor slowest. */
@@ -504,11 +527,12 @@ function cellSummaries(y: readonly number[], factors: FactorData[]): CellAccumul
     const key = codes.join(',');
     let cell = byKey.get(key);
     if (!cell) {
-      cell = { codes, count: 0, sum: 0 };
+      cell = { codes, count: 0, sum: 0, values: [] };
       byKey.set(key, cell);
     }
     cell.count++;
     cell.sum += v;
+    cell.values.push(v);
   });
   return [...byKey.values()].sort((a, b) => {
     for (let i = 0; i < a.codes.length; i++) {
@@ -544,18 +568,15 @@ function findEmptyCells(factors: FactorData[], observedCells: number): { count: 
   return { count: total - observedCells, listed };
 }
 
-function marginalMeans(y: readonly number[], factors: FactorData[]): AnovaMarginalMean[] {
+function marginalMeans(y: readonly number[], factors: FactorData[], confidence: number): AnovaMarginalMean[] {
   const out: AnovaMarginalMean[] = [];
   for (const f of factors) {
-    const sum = new Float64Array(f.levels.length);
-    const count = new Int32Array(f.levels.length);
-    y.forEach((v, i) => {
-      const c = f.codes[i]!;
-      sum[c]! += v;
-      count[c]!++;
-    });
+    const values: number[][] = f.levels.map(() => []);
+    y.forEach((v, i) => values[f.codes[i]!]!.push(v));
     f.levels.forEach((level, c) => {
-      out.push({ factor: f.name, level, count: count[c]!, mean: sum[c]! / count[c]! });
+      const vs = values[c]!;
+      const m = vs.reduce((a, b) => a + b, 0) / vs.length;
+      out.push({ factor: f.name, level, count: vs.length, mean: m, ...spreadOf(vs, m, confidence) });
     });
   }
   return out;

@@ -80,10 +80,12 @@ export interface GroupedRequest extends Selection {
   endpoint?: DriftEndpoint | null;
 }
 
-export interface GroupedStage extends Omit<AlignedStage, 'kind'> {
+export interface GroupedStage extends Omit<AlignedStage, 'kind' | 'points'> {
   index: number;
   stage: string;
   stageKind: StageKind;
+  /** The slot's points, with `globalProgress` = index + progress (one axis across the slots). */
+  points: (AlignedStage['points'][number] & { globalProgress: number })[];
 }
 
 export interface GroupedTrajectory {
@@ -266,7 +268,13 @@ export class AnalysisService {
             runIds: members.map((rc) => String(rc.run.id)),
             runKeys: members.map((rc) => rc.run.key),
             labs: [...new Set(members.map((rc) => rc.run.lab))].sort(),
-            stages: aligned.map(({ kind: stageKind, ...slot }, index) => ({ ...slot, index, stage: slot.stageNames[0]!, stageKind })),
+            stages: aligned.map(({ kind: stageKind, points, ...slot }, index) => ({
+              ...slot,
+              points: points.map((p) => ({ ...p, globalProgress: index + p.progress })),
+              index,
+              stage: slot.stageNames[0]!,
+              stageKind,
+            })),
           });
         }
       }

@@ -150,6 +150,7 @@ export class EffectsService {
       factors: factors.map((f) => ({ name: f, values: factorValues(f) })),
       interactions: req.interactions ?? true,
       type: req.sumOfSquares ?? 'TYPE_II',
+      confidence,
     });
 
     let pairwise: EffectResult['pairwise'] = null;

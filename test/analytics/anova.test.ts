@@ -299,6 +299,35 @@ describe('anova against R (conformance fixtures, balanced 3×2 with 4 runs per c
   });
 });
 
+describe('spread of cells and marginal means', () => {
+  // Worked by hand: level a has 1, 2, 3 (mean 2, sd 1), level b the single value 5.
+  // t_{0.975, 2} = 4.302652729911275 (R: qt(0.975, 2)); t_{0.95, 2} = 2.919985580355516.
+  const input = (confidence?: number): AnovaInput => ({
+    y: [1, 5, 2, 3],
+    factors: [{ name: 'f', values: ['a', 'b', 'a', 'a'] }],
+    interactions: false,
+    type: 'TYPE_II',
+    confidence,
+  });
+
+  it('gives sd, se and the t interval at the confidence asked for; n < 2 has no sd and a point interval', () => {
+    for (const [confidence, t] of [
+      [undefined, 4.302652729911275],
+      [0.9, 2.919985580355516],
+    ] as const) {
+      const r = anova(input(confidence));
+      const a = r.cells.find((c) => c.levels.f === 'a')!;
+      expect(a).toMatchObject({ count: 3, mean: 2, sd: 1 });
+      expectClose(a.se!, 1 / Math.sqrt(3), 'se');
+      expectClose(a.ciLow, 2 - (t * 1) / Math.sqrt(3), 'ciLow');
+      expectClose(a.ciHigh, 2 + (t * 1) / Math.sqrt(3), 'ciHigh');
+      expect(r.cells.find((c) => c.levels.f === 'b')).toMatchObject({ count: 1, mean: 5, sd: null, se: null, ciLow: 5, ciHigh: 5 });
+      const m = r.marginalMeans.find((x) => x.level === 'a')!;
+      expect([m.sd, m.ciLow, m.ciHigh]).toEqual([a.sd, a.ciLow, a.ciHigh]);
+    }
+  });
+});
+
 describe('anova on unbalanced designs without empty cells (independent RSS-difference reference)', () => {
   // Drop rows so that algorithm × dataset cell sizes differ (4, 3, 2, 4, 4, 2): the three types
   // now disagree. Each algorithm × dataset × sftDataset cell keeps at least one of its two runs.

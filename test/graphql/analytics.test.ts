@@ -164,13 +164,14 @@ describe('effectDecomposition and groupedTrajectories', () => {
         stages: {
           stage: string;
           runs: number;
-          points: { progress: number; mean: number; n: number; ciLow: number; ciHigh: number }[];
+          index: number;
+          points: { progress: number; globalProgress: number; mean: number; n: number; ciLow: number; ciHigh: number }[];
           drift: { magnitude: { mean: number; n: number } } | null;
         }[];
       }[];
     }>(
       `{ groupedTrajectories(groupBy: [ALGORITHM, DATASET], topics: ["abortion"], stances: [SUPPORT], gridPoints: 5) {
-          label topic runKeys labs stages { stage runs points { progress mean n ciLow ciHigh } drift { magnitude { mean n } } } } }`,
+          label topic runKeys labs stages { stage index runs points { progress globalProgress mean n ciLow ciHigh } drift { magnitude { mean n } } } } }`,
     );
     expect(res.errors).toBeUndefined();
     const groups = res.data!.groupedTrajectories;
@@ -192,6 +193,17 @@ describe('effectDecomposition and groupedTrajectories', () => {
     );
     close(po.drift!.magnitude.mean, mags.reduce((a, b) => a + b, 0) / 4, 1e-12);
     expect(po.drift!.magnitude.n).toBe(4);
+    // The run-level axis: slots end to end, in training order (base, sft, po here).
+    expect(g.stages.map((st) => st.stage)).toEqual(['base', 'sft', 'po']);
+    const axis = g.stages.flatMap((st, i) => {
+      expect(st.index).toBe(i);
+      return st.points.map((p) => {
+        expect(p.globalProgress).toBe(i + p.progress);
+        return p.globalProgress;
+      });
+    });
+    expect(axis).toEqual([...axis].sort((a, b) => a - b));
+    expect(axis[axis.length - 1]).toBe(3);
   });
 
   it('validates gridPoints', async () => {

@@ -132,6 +132,13 @@ export class GroupedPoint {
   @Field(() => Float, { description: 'step / T_k, from 0 to 1' })
   progress!: number;
 
+  @Field(() => Float, {
+    description:
+      "The run-level axis: the stage slot's index plus progress, so that a group's slots lie end to end " +
+      '(slot 0 from 0 to 1, slot 1 from 1 to 2, ...) and base → SFT → preference can be drawn as one line',
+  })
+  globalProgress!: number;
+
   @Field(() => Float, { nullable: true, description: 'Mean over the runs evaluated around this progress; null when none is' })
   mean!: number | null;
 

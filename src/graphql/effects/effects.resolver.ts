@@ -20,10 +20,9 @@ export class EffectsResolver {
       ...r,
       sumOfSquares: r.type,
       factors: [...r.factorNames],
-      cells: r.cells.map((c) => ({
-        count: c.count,
-        mean: c.mean,
-        levels: r.factorNames.map((factor) => ({ factor, level: c.levels[factor]! })),
+      cells: r.cells.map(({ levels, ...c }) => ({
+        ...c,
+        levels: r.factorNames.map((factor) => ({ factor, level: levels[factor]! })),
       })),
     };
   }

@@ -52,31 +52,43 @@ export class FactorLevel {
   level!: string;
 }
 
-@ObjectType({ description: 'A combination of factor levels with observations' })
-export class EffectCell {
-  @Field(() => [FactorLevel])
-  levels!: FactorLevel[];
-
+/** Mean of a group of observations, with their spread (README Metrics 3 applied to them). */
+@ObjectType()
+abstract class MeanWithSpread {
   @Field(() => Int)
   count!: number;
 
   @Field(() => Float)
   mean!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Sample sd of the observations; null when count < 2' })
+  sd!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Standard error of the mean, sd/√count; null when count < 2' })
+  se!: number | null;
+
+  @Field(() => Float, {
+    description: 'Lower end of the t interval at `confidence`: mean − t_{(1+γ)/2, count−1}·se (the mean itself when count < 2)',
+  })
+  ciLow!: number;
+
+  @Field(() => Float, { description: 'Upper end of the same interval' })
+  ciHigh!: number;
 }
 
-@ObjectType()
-export class MarginalMean {
+@ObjectType({ description: 'A combination of factor levels with observations' })
+export class EffectCell extends MeanWithSpread {
+  @Field(() => [FactorLevel])
+  levels!: FactorLevel[];
+}
+
+@ObjectType({ description: 'Mean of the observations at one level of one factor (a raw mean, not a model estimate)' })
+export class MarginalMean extends MeanWithSpread {
   @Field(() => EffectFactor)
   factor!: EffectFactor;
 
   @Field(() => String)
   level!: string;
-
-  @Field(() => Int)
-  count!: number;
-
-  @Field(() => Float)
-  mean!: number;
 }
 
 @ObjectType({ description: 'Welch comparison of levelA − levelB' })
