@@ -49,6 +49,16 @@ query Attribution {
 }`,
   },
   {
+    title: 'SFT share of the change',
+    query: `# What share of the value change came from SFT, and from preference optimisation, per algorithm?
+query AttributionSummary {
+  attributionSummary(groupBy: [ALGORITHM], runFilter: { stageDataset: "synth-support" }, stances: [SUPPORT]) {
+    label topic runs
+    kinds { stageKind runs netShare { mean ciLow ciHigh n } pathShare { mean } delta { mean } absDelta { mean } }
+  }
+}`,
+  },
+  {
     title: 'Grouped trajectories',
     query: `# Runs grouped by preference algorithm and data, aligned on training progress, with across-run intervals.
 query Grouped {

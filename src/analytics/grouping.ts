@@ -150,6 +150,12 @@ export interface Estimate extends Summary {
   ciHigh: number;
 }
 
+/** Mean of `xs` with sd, se, n and the t interval at `confidence` (README Metrics 3 over the values). */
+export function estimateOf(xs: readonly number[], confidence: number = DEFAULT_CONFIDENCE): Estimate {
+  const sm = summarise(xs, confidence);
+  return { ...sm, ciLow: sm.mean - sm.half, ciHigh: sm.mean + sm.half };
+}
+
 export interface AlignedStage {
   kind: StageKind;
   occurrenceFromEnd: number;
@@ -230,10 +236,7 @@ export class GroupAligner {
         kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
         b.occurrenceFromEnd - a.occurrenceFromEnd,
     );
-    const estimate = (xs: number[]): Estimate => {
-      const sm = summarise(xs, confidence);
-      return { ...sm, ciLow: sm.mean - sm.half, ciHigh: sm.mean + sm.half };
-    };
+    const estimate = (xs: number[]) => estimateOf(xs, confidence);
     return ordered.map((slot) => ({
       kind: slot.kind,
       occurrenceFromEnd: slot.occurrenceFromEnd,

@@ -21,7 +21,16 @@ export {
 export type { Attribution, StageAttribution, StageDrift } from './drift';
 export { buildTrajectory, downsampleMinMax, emaSmooth, progress } from './trajectory';
 export type { TrajectoryOptions, TrajectoryPoint } from './trajectory';
-export { aggregateAcrossRuns, alignGroup, GroupAligner, interpolateOnGrid, progressGrid, progressPoints, stageSlots } from './grouping';
+export {
+  aggregateAcrossRuns,
+  alignGroup,
+  GroupAligner,
+  interpolateOnGrid,
+  progressGrid,
+  progressPoints,
+  stageSlots,
+  estimateOf,
+} from './grouping';
 export type { AlignedStage, Estimate, GridAggregate, GroupMember, StageSlot } from './grouping';
 export { factorLevel, groupByFactors, lastStageOfKind } from './factors';
 export type { FactorGroup, FactorSource } from './factors';
@@ -29,3 +38,5 @@ export { anova, fUpperTail, MAX_MODEL_COEFFICIENTS } from './anova';
 export type { AnovaCell, AnovaInput, AnovaMarginalMean, AnovaResult, AnovaTerm } from './anova';
 export { holmAdjust, pairwiseWelch, welchTTest } from './pairwise';
 export type { PairwiseComparison, PairwiseResult } from './pairwise';
+export { summariseAttribution } from './attribution';
+export type { KindAttribution } from './attribution';

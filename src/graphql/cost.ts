@@ -68,6 +68,9 @@ export const LIST_SIZES: Record<string, (s: Sizes, args: Args) => number> = {
   'Query.driftMetrics': (s) => s.rows,
   'Query.stageAttribution': (s) => s.rows,
   'Query.groupedTrajectories': (s) => s.rows,
+  'Query.attributionSummary': (s) => s.rows,
+  'AttributionSummary.levels': (s) => s.factors,
+  'AttributionSummary.kinds': (s) => s.stages,
   'Query.apiKeys': (s) => s.rows,
   'Query.ingestJobs': (s) => s.rows,
   'IngestJob.problems': () => 20,
@@ -138,6 +141,7 @@ async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Pro
     case 'driftMetrics':
     case 'stageAttribution':
     case 'groupedTrajectories':
+    case 'attributionSummary':
     case 'effectDecomposition': {
       const sel = selectionOf(field, args);
       const filtered = await catalog.runIds((sel.runFilter as RunSelector | undefined) ?? {}, 'runFilter');
@@ -149,15 +153,12 @@ async function rootSizes(field: string, args: Args, catalog: ScopedCatalog): Pro
       const shape = await catalog.shapeOf(filtered);
       const maxPoints = args.maxPoints as number | null | undefined;
       const points = maxPoints != null ? Math.min(maxPoints, shape.maxCheckpoints) : shape.maxCheckpoints;
-      const factors =
-        field === 'groupedTrajectories' ? (args.groupBy as unknown[]).length : ((sel.factors as unknown[] | undefined)?.length ?? 2);
+      const grouped = field === 'groupedTrajectories' || field === 'attributionSummary';
+      const groupBy = ([] as GroupFactor[]).concat((args.groupBy as GroupFactor[] | GroupFactor | undefined) ?? []);
+      const factors = grouped ? groupBy.length : ((sel.factors as unknown[] | undefined)?.length ?? 2);
       const cells = runs * topics * stances;
-      if (field === 'groupedTrajectories') {
-        const group = await catalog.groupShapeOf(
-          filtered,
-          args.groupBy as GroupFactor[],
-          (args.stageKind as StageKind | undefined) ?? 'preference',
-        );
+      if (grouped) {
+        const group = await catalog.groupShapeOf(filtered, groupBy, (args.stageKind as StageKind | undefined) ?? 'preference');
         const groups = Math.max(1, Math.min(group.groups, runs));
         return {
           groups,

@@ -11,7 +11,9 @@ import {
   driftMetrics,
   groupByFactors,
   stageAttribution,
+  summariseAttribution,
   type AlignedStage,
+  type KindAttribution,
   type StageDrift,
   type TrajectoryPoint,
 } from '../analytics';
@@ -78,6 +80,21 @@ export interface GroupedRequest extends Selection {
   /** Stage kind whose algorithm/dataset the ALGORITHM and DATASET factors read (default preference). */
   stageKind?: StageKind | null;
   endpoint?: DriftEndpoint | null;
+}
+
+export interface AttributionSummaryRequest extends Selection {
+  groupBy: GroupFactor[];
+  /** Stage kind whose algorithm/dataset the ALGORITHM and DATASET factors read (default preference). */
+  stageKind?: StageKind | null;
+}
+
+export interface AttributionSummary {
+  levels: { factor: GroupFactor; level: string }[];
+  label: string;
+  topic: string;
+  stance: Stance;
+  runs: number;
+  kinds: (Omit<KindAttribution, 'kind'> & { stageKind: StageKind })[];
 }
 
 export interface GroupedStage extends Omit<AlignedStage, 'kind' | 'points'> {
@@ -240,44 +257,71 @@ export class AnalysisService {
     return this.cache.get('groupedTrajectories', scope.key, req, () => this.computeGroupedTrajectories(scope, req));
   }
 
-  private async computeGroupedTrajectories(scope: Scope, req: GroupedRequest): Promise<GroupedTrajectory[]> {
-    const pause = yielder();
-    const gridPoints = req.gridPoints ?? 50;
+  /**
+   * The cells of a grouped query: each group × topic (of its members) × stance, with the members
+   * that have data for the topic, in a stable order.
+   */
+  private async *groupCells(scope: Scope, req: Selection & { groupBy: GroupFactor[]; stageKind?: StageKind | null }) {
     const kind = req.stageKind ?? 'preference';
     const { data, stances, confidence } = await this.load(scope, req, LIMITS.analyticRuns);
     const runs = data.map((rc) => ({ ...rc, model: rc.run.model, lab: rc.run.lab }));
     const { groups } = groupByFactors(runs, [...new Set(req.groupBy)], kind);
-
-    const out: GroupedTrajectory[] = [];
     for (const g of groups) {
+      const label = g.levels.map((l) => `${l.factor}=${l.level}`).join(', ') || 'all runs';
       const topics = [...new Set(g.members.flatMap((rc) => [...rc.topics.keys()]))].sort();
       for (const topic of topics) {
         const members = g.members.filter((rc) => rc.topics.has(topic));
-        for (const stance of stances) {
-          const aligner = new GroupAligner(gridPoints, req.endpoint ?? 'LAST');
-          for (const rc of members) {
-            aligner.add({ stages: rc.stages, paths: pathsFor(rc, topic, stance, confidence) });
-            await pause();
-          }
-          const aligned = aligner.finish(confidence);
-          out.push({
-            levels: g.levels,
-            label: g.levels.map((l) => `${l.factor}=${l.level}`).join(', ') || 'all runs',
-            topic,
-            stance,
-            runIds: members.map((rc) => String(rc.run.id)),
-            runKeys: members.map((rc) => rc.run.key),
-            labs: [...new Set(members.map((rc) => rc.run.lab))].sort(),
-            stages: aligned.map(({ kind: stageKind, points, ...slot }, index) => ({
-              ...slot,
-              points: points.map((p) => ({ ...p, globalProgress: index + p.progress })),
-              index,
-              stage: slot.stageNames[0]!,
-              stageKind,
-            })),
-          });
-        }
+        for (const stance of stances) yield { levels: g.levels, label, topic, stance, members, confidence };
       }
+    }
+  }
+
+  private async computeGroupedTrajectories(scope: Scope, req: GroupedRequest): Promise<GroupedTrajectory[]> {
+    const pause = yielder();
+    const gridPoints = req.gridPoints ?? 50;
+    const out: GroupedTrajectory[] = [];
+    for await (const { levels, label, topic, stance, members, confidence } of this.groupCells(scope, req)) {
+      const aligner = new GroupAligner(gridPoints, req.endpoint ?? 'LAST');
+      for (const rc of members) {
+        aligner.add({ stages: rc.stages, paths: pathsFor(rc, topic, stance, confidence) });
+        await pause();
+      }
+      const aligned = aligner.finish(confidence);
+      out.push({
+        levels,
+        label,
+        topic,
+        stance,
+        runIds: members.map((rc) => String(rc.run.id)),
+        runKeys: members.map((rc) => rc.run.key),
+        labs: [...new Set(members.map((rc) => rc.run.lab))].sort(),
+        stages: aligned.map(({ kind: stageKind, points, ...slot }, index) => ({
+          ...slot,
+          points: points.map((p) => ({ ...p, globalProgress: index + p.progress })),
+          index,
+          stage: slot.stageNames[0]!,
+          stageKind,
+        })),
+      });
+    }
+    return out;
+  }
+
+  attributionSummary(scope: Scope, req: AttributionSummaryRequest): Promise<AttributionSummary[]> {
+    return this.cache.get('attributionSummary', scope.key, req, () => this.computeAttributionSummary(scope, req));
+  }
+
+  private async computeAttributionSummary(scope: Scope, req: AttributionSummaryRequest): Promise<AttributionSummary[]> {
+    const pause = yielder();
+    const out: AttributionSummary[] = [];
+    for await (const { levels, label, topic, stance, members, confidence } of this.groupCells(scope, req)) {
+      const perRun = [];
+      for (const rc of members) {
+        perRun.push(stageAttribution(pathsFor(rc, topic, stance, confidence)));
+        await pause();
+      }
+      const kinds = summariseAttribution(perRun, confidence).map(({ kind, ...k }) => ({ ...k, stageKind: kind }));
+      out.push({ levels, label, topic, stance, runs: members.length, kinds });
     }
     return out;
   }

@@ -2,6 +2,7 @@
  * Effect decomposition and grouped trajectories over HTTP, against the R output and the
  * independent values of the conformance fixture.
  */
+import tQuantileOf from '@stdlib/stats-base-dists-t-quantile';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CONFORMANCE, startServer, type TestServer } from '../helpers/server';
@@ -18,7 +19,17 @@ type RTables = Record<'interaction' | 'main', { n: number; type1: RRow[]; type2:
 const expected = JSON.parse(fs.readFileSync(path.join(CONFORMANCE, 'expected', 'metrics.json'), 'utf8')) as {
   values: { run: string; stage: string; step: number; topic: string; support: number }[];
   drift: { run: string; topic: string; stance: string; stage: string; magnitude: number; driftTime: number }[];
+  attribution: {
+    run: string;
+    topic: string;
+    stance: string;
+    stages: { stage: string; delta: number; netShare: number | null; pathShare: number | null }[];
+  }[];
+  outcomes: { run: string; stance: string; algorithm: string }[];
 };
+
+/** t_{p, df} from @stdlib directly, not through the code under test. */
+const tQuantile = (p: number, df: number) => tQuantileOf(p, df);
 
 const close = (a: number | null, b: number | null, tol: number) => {
   if (b === null) return expect(a).toBeNull();
@@ -204,6 +215,67 @@ describe('effectDecomposition and groupedTrajectories', () => {
     });
     expect(axis).toEqual([...axis].sort((a, b) => a - b));
     expect(axis[axis.length - 1]).toBe(3);
+  });
+
+  it('summarises attribution per group and stage kind: means of the runs’ shares and deltas with t intervals', async () => {
+    const res = await s.gql<{
+      attributionSummary: {
+        label: string;
+        topic: string;
+        stance: string;
+        runs: number;
+        kinds: {
+          stageKind: string;
+          runs: number;
+          netShare: { mean: number; sd: number; ciLow: number; ciHigh: number; n: number } | null;
+          pathShare: { mean: number; n: number } | null;
+          delta: { mean: number; n: number };
+          absDelta: { mean: number; n: number };
+        }[];
+      }[];
+    }>(
+      `{ attributionSummary(groupBy: [ALGORITHM], topics: ["abortion"], stances: [SUPPORT]) {
+          label topic stance runs kinds { stageKind runs netShare { mean sd ciLow ciHigh n } pathShare { mean n } delta { mean n } absDelta { mean n } } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const groups = res.data!.attributionSummary;
+    expect(groups.map((g) => g.label)).toEqual(['ALGORITHM=dpo', 'ALGORITHM=ppo', 'ALGORITHM=simpo']);
+    for (const g of groups) {
+      const algorithm = g.label.split('=')[1]!;
+      const runs = expected.outcomes.filter((o) => o.stance === 'support' && o.algorithm === algorithm).map((o) => o.run);
+      expect(g.runs).toBe(runs.length);
+      const per = runs.map((run) => expected.attribution.find((a) => a.run === run && a.topic === 'abortion' && a.stance === 'support')!);
+      // The fixture's runs have one SFT stage ("sft") and one preference stage ("po").
+      expect(g.kinds.map((k) => k.stageKind)).toEqual(['SFT', 'PREFERENCE']);
+      for (const [kind, stage] of [
+        ['SFT', 'sft'],
+        ['PREFERENCE', 'po'],
+      ] as const) {
+        const k = g.kinds.find((x) => x.stageKind === kind)!;
+        const st = per.map((a) => a.stages.find((x) => x.stage === stage)!);
+        const shares = st.map((x) => x.netShare).filter((x): x is number => x !== null);
+        const n = shares.length;
+        const m = shares.reduce((a, b) => a + b, 0) / n;
+        const sd = Math.sqrt(shares.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1));
+        const half = tQuantile(0.975, n - 1) * (sd / Math.sqrt(n));
+        expect(k.runs).toBe(runs.length);
+        expect(k.netShare!.n).toBe(n);
+        close(k.netShare!.mean, m, 1e-12);
+        close(k.netShare!.sd, sd, 1e-12);
+        close(k.netShare!.ciLow, m - half, 1e-12);
+        close(k.netShare!.ciHigh, m + half, 1e-12);
+        close(k.delta.mean, st.reduce((a, x) => a + x.delta, 0) / st.length, 1e-12);
+        close(k.absDelta.mean, st.reduce((a, x) => a + Math.abs(x.delta), 0) / st.length, 1e-12);
+        const paths = st.map((x) => x.pathShare).filter((x): x is number => x !== null);
+        close(k.pathShare!.mean, paths.reduce((a, b) => a + b, 0) / paths.length, 1e-12);
+      }
+      // Each run's kinds split its whole net change, so the mean shares add up to 1.
+      close(
+        g.kinds.reduce((a, k) => a + k.netShare!.mean, 0),
+        1,
+        1e-12,
+      );
+    }
   });
 
   it('validates gridPoints', async () => {

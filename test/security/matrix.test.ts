@@ -109,9 +109,11 @@ describe('visibility matrix: callers × queries over a real server process', () 
       stageAttribution: { runKey: string }[];
       groupedTrajectories: { runKeys: string[]; labs: string[] }[];
       effectDecomposition: { n: number; cells: { count: number }[]; excludedRuns: { runKey: string }[] };
+      attributionSummary: { levels: { level: string }[]; topic: string; runs: number }[];
     }>(
       caller,
-      `{ trajectories(stances: [SUPPORT]) { runKey }
+      `{ attributionSummary(groupBy: [LAB], stances: [SUPPORT]) { levels { level } topic runs }
+         trajectories(stances: [SUPPORT]) { runKey }
          driftMetrics(stances: [SUPPORT]) { runKey }
          stageAttribution(stances: [SUPPORT]) { runKey }
          groupedTrajectories(groupBy: [LAB], stances: [SUPPORT], gridPoints: 3) { runKeys labs }
@@ -129,6 +131,13 @@ describe('visibility matrix: callers × queries over a real server process', () 
     expect(r.data!.effectDecomposition.n).toBe(runs.length);
     expect(r.data!.effectDecomposition.cells.reduce((a, c) => a + c.count, 0)).toBe(runs.length);
     expect(r.data!.effectDecomposition.excludedRuns).toEqual([]);
+    const summary = r.data!.attributionSummary;
+    expect(sorted(new Set(summary.map((g) => g.levels[0]!.level)))).toEqual(labs);
+    expect(sorted(new Set(summary.map((g) => g.topic)))).toEqual(sorted(visibleTopics(caller)));
+    for (const lab of labs) {
+      const ofLab = visibleRuns(caller).filter((run) => visibleDatasets(caller).some((d) => d.lab === lab && d.runs.includes(run)));
+      expect(Math.max(...summary.filter((g) => g.levels[0]!.level === lab).map((g) => g.runs))).toBeLessThanOrEqual(ofLab.length);
+    }
   });
 
   it('a private run of another lab is as unknown as an id never issued', async () => {

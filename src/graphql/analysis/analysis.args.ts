@@ -83,3 +83,15 @@ export class GroupedTrajectoryArgs extends SelectionArgs {
   @Field(() => DriftEndpoint, { defaultValue: DriftEndpoint.LAST, description: 'Endpoint of the grouped drift magnitudes' })
   endpoint!: DriftEndpoint;
 }
+
+@ArgsType()
+export class AttributionSummaryArgs extends SelectionArgs {
+  @Field(() => [GroupFactor], {
+    defaultValue: [],
+    description: 'Factors whose level combinations form the groups; [] (the default) puts all runs in one group',
+  })
+  groupBy!: GroupFactor[];
+
+  @Field(() => StageKind, { defaultValue: StageKind.PREFERENCE, description: 'Stage kind the ALGORITHM and DATASET factors read' })
+  stageKind!: StageKind;
+}

@@ -1,8 +1,8 @@
 import { Args, Ctx, Query, Resolver } from 'type-graphql';
 import { AnalysisService, type Selection } from '../../services/analysis.service';
 import type { Context } from '../context';
-import { DriftArgs, GroupedTrajectoryArgs, SelectionArgs, TrajectoryArgs } from './analysis.args';
-import { DriftMetric, GroupedTrajectory, StageAttribution, Trajectory } from './analysis.types';
+import { AttributionSummaryArgs, DriftArgs, GroupedTrajectoryArgs, SelectionArgs, TrajectoryArgs } from './analysis.args';
+import { AttributionSummary, DriftMetric, GroupedTrajectory, StageAttribution, Trajectory } from './analysis.types';
 
 /** The selection every analytic query shares, as the services take it. */
 export function toSelection(a: SelectionArgs): Selection {
@@ -39,5 +39,13 @@ export class AnalysisResolver {
       stageKind: args.stageKind,
       endpoint: args.endpoint,
     });
+  }
+
+  @Query(() => [AttributionSummary], {
+    description:
+      'Per group × topic × stance, how the value change divides among kinds of stages: mean shares and deltas over the runs, with t intervals',
+  })
+  attributionSummary(@Args(() => AttributionSummaryArgs) args: AttributionSummaryArgs, @Ctx() ctx: Context): Promise<AttributionSummary[]> {
+    return this.analysis.attributionSummary(ctx.scope, { ...toSelection(args), groupBy: args.groupBy, stageKind: args.stageKind });
   }
 }

@@ -219,12 +219,13 @@ export class GroupedStage {
   drift!: GroupedDrift | null;
 }
 
-@ObjectType({ description: 'Runs sharing factor levels, aligned on progress within each stage' })
-export class GroupedTrajectory {
+/** One group of runs (a combination of factor levels) for one topic and stance. */
+@ObjectType()
+abstract class GroupCell {
   @Field(() => [GroupLevel])
   levels!: GroupLevel[];
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The levels as FACTOR=level, comma-separated; "all runs" without groupBy' })
   label!: string;
 
   @Field(() => String)
@@ -232,7 +233,10 @@ export class GroupedTrajectory {
 
   @Field(() => Stance)
   stance!: Stance;
+}
 
+@ObjectType({ description: 'Runs sharing factor levels, aligned on progress within each stage' })
+export class GroupedTrajectory extends GroupCell {
   @Field(() => [ID])
   runIds!: string[];
 
@@ -244,4 +248,44 @@ export class GroupedTrajectory {
 
   @Field(() => [GroupedStage])
   stages!: GroupedStage[];
+}
+
+@ObjectType({
+  description:
+    'One kind of stage across a group’s runs (README "Attribution across runs"): per run, its stages of this kind ' +
+    'taken together; across runs, means with t intervals',
+})
+export class KindAttribution {
+  @Field(() => StageKind)
+  stageKind!: StageKind;
+
+  @Field(() => Int, { description: 'Runs with a stage of this kind and data for the topic' })
+  runs!: number;
+
+  @Field(() => GroupedEstimate, { description: 'Σ Δ_k over the run’s stages of this kind: the signed value change' })
+  delta!: GroupedEstimate;
+
+  @Field(() => GroupedEstimate, { description: 'Σ |Δ_k| over the run’s stages of this kind' })
+  absDelta!: GroupedEstimate;
+
+  @Field(() => GroupedEstimate, {
+    nullable: true,
+    description: 'Σ netShare_k: this kind’s share of the net value change; n counts runs whose share is defined; null when none is',
+  })
+  netShare!: GroupedEstimate | null;
+
+  @Field(() => GroupedEstimate, {
+    nullable: true,
+    description: 'Σ pathShare_k: this kind’s share of the path length; null when no run moved',
+  })
+  pathShare!: GroupedEstimate | null;
+}
+
+@ObjectType({ description: 'How the value change of a group’s runs divides among kinds of stages, for one topic and stance' })
+export class AttributionSummary extends GroupCell {
+  @Field(() => Int, { description: 'Runs of the group with data for the topic' })
+  runs!: number;
+
+  @Field(() => [KindAttribution], { description: 'In training order: sft, other, preference (base stages carry no change)' })
+  kinds!: KindAttribution[];
 }
