@@ -20,6 +20,7 @@ import { graphqlHandler, stringifyResult } from './http/graphql';
 import { principalResolver } from './http/principal';
 import { rateLimiter } from './http/rate-limit';
 import type { JobService } from './upload/jobs';
+import { exportRoutes } from './export/routes';
 import { sweepUploads } from './upload/extract';
 import { uploadRoutes } from './upload/routes';
 
@@ -145,6 +146,15 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     uploadRoutes(jobs, principalOf, {
       maxUploadBytes: limits.DRIFT_MAX_UPLOAD_BYTES,
       maxUnpackedBytes: limits.DRIFT_MAX_UNPACKED_BYTES,
+      tmpRoot: uploadRoot,
+      anonymousRead,
+    }),
+  );
+  // Bulk export (src/export/routes.ts): CSV is compressed for clients that accept it.
+  app.use(
+    '/api/v1',
+    compression(),
+    exportRoutes(schema, { db, analysis: services.analysis, catalog: services.catalog }, principalOf, {
       tmpRoot: uploadRoot,
       anonymousRead,
     }),

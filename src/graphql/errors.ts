@@ -36,7 +36,7 @@ const CLIENT_CODES = new Set<string>([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-interface ValidationErrorLike {
+export interface ValidationErrorLike {
   property: string;
   value?: unknown;
   constraints?: Record<string, string>;
@@ -44,7 +44,7 @@ interface ValidationErrorLike {
 }
 
 /** Each failed constraint as "path message" (or "path: message"), with the path of its argument. */
-function describeValidation(errors: ValidationErrorLike[], prefix = ''): { path: string; message: string }[] {
+export function describeValidation(errors: ValidationErrorLike[], prefix = ''): { path: string; message: string }[] {
   return errors.flatMap((e) => {
     const path = prefix ? `${prefix}.${e.property}` : e.property;
     const own = Object.values(e.constraints ?? {}).map((m) => ({

@@ -157,6 +157,13 @@ export class AnalysisService {
     return [...new Set(sel.topics)];
   }
 
+  /** The selection's run ids and topics (null: all), checked as every analytic query checks them. */
+  async selection(scope: Scope, sel: Selection, maxRuns: number): Promise<{ runIds: number[]; topics: string[] | null }> {
+    const catalog = this.catalog.scoped(scope);
+    const topics = await this.topicsOf(catalog, sel);
+    return { runIds: await this.selectRuns(catalog, sel, maxRuns), topics };
+  }
+
   /**
    * The selected runs' checkpoints, with the stances and confidence to compute them at. Runs
    * are selected through the scope's catalogue, so nothing outside the scope is ever loaded.

@@ -17,12 +17,12 @@ import os from 'node:os';
 import { PassThrough } from 'node:stream';
 import { assertCanWrite, type Principal } from '../auth/principal';
 import { HOW_TO_GET_A_KEY } from '../auth/keys.service';
-import { DriftError, ErrorCode, HTTP_STATUS, NotFoundError, UnauthenticatedError, UserInputError } from '../errors';
+import { DriftError, NotFoundError, UnauthenticatedError, UserInputError } from '../errors';
 import type { PrincipalOf } from '../http/principal';
-import { BundleError } from '../ingest/errors';
 import { readManifest } from '../ingest/manifest';
 import { bundleRoot, extractBundle, removeDir, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_UNPACKED_BYTES } from './extract';
 import type { IngestJob, JobService } from './jobs';
+import { PayloadTooLargeError, sendError } from '../http/errors';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3; // 2 GiB
 const GZIP_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-tar+gzip'];
@@ -37,31 +37,7 @@ export interface UploadOptions {
   anonymousRead?: boolean;
 }
 
-/** An upload larger than the server takes (HTTP 413). */
-export class PayloadTooLargeError extends UserInputError {
-  readonly status = 413;
-  readonly wireCode = 'PAYLOAD_TOO_LARGE';
-}
-
 const mib = (n: number) => `${(n / 1024 ** 2).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`;
-
-/** Sends a domain error as `{"error": {...}}`; anything else as a logged 500. */
-function sendError(res: Response, err: unknown): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  if (err instanceof DriftError) {
-    const status = err instanceof PayloadTooLargeError ? err.status : HTTP_STATUS[err.code];
-    const code = err instanceof PayloadTooLargeError ? err.wireCode : err.code;
-    const body: Record<string, unknown> = { code, message: err.message };
-    if (err instanceof BundleError) body.problems = err.problems;
-    res.status(status).json({ error: body });
-    return;
-  }
-  console.error('[driftql] internal error', err);
-  res.status(500).json({ error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'internal error; the server log has the details' } });
-}
 
 function flag(req: Request, name: string): boolean {
   const v = req.query[name];

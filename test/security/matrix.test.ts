@@ -140,6 +140,31 @@ describe('visibility matrix: callers × queries over a real server process', () 
     }
   });
 
+  it.each(CALLERS)('%s: every export table holds exactly the visible runs', async (caller) => {
+    const token = tokens[caller];
+    const runs = sorted(visibleRuns(caller));
+    for (const table of ['observations', 'prompt-means', 'trajectories', 'drift-metrics', 'stage-attribution']) {
+      const res = await fetch(`${server.url}/api/v1/export/${table}?format=csv`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      expect({ caller, table, status: res.status }).toEqual({ caller, table, status: 200 });
+      const keys = (await res.text())
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[1]!);
+      expect({ caller, table, runs: sorted(new Set(keys)) }).toEqual({ caller, table, runs });
+    }
+    // Another lab's private topic is as unknown to an export as a topic never seen.
+    const hidden = await fetch(`${server.url}/api/v1/export/observations?topics=b-secret`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    if (!visibleTopics(caller).includes('b-secret')) {
+      expect(hidden.status).toBe(400);
+      expect(((await hidden.json()) as { error: { message: string } }).error.message.split('; known')[1]).not.toMatch(/b-secret/);
+    } else expect(hidden.status).toBe(200);
+  });
+
   it('a private run of another lab is as unknown as an id never issued', async () => {
     const all = await gql<{ runs: { nodes: { id: string; key: string }[] } }>('admin', '{ runs(first: 200) { nodes { id key } } }');
     const privateB = all.data!.runs.nodes.find((n) => n.key === 'b.priv.s0')!.id;

@@ -1,0 +1,256 @@
+/**
+ * Bulk export (DESIGN §5 "Data out"): one table of the caller's visible data, as Parquet or CSV,
+ * written by DuckDB into a temporary file and streamed from there, so memory stays bounded
+ * whatever the size. Every row carries its run's lab, dataset, version and model and its stages'
+ * algorithms and datasets, so no join is needed.
+ *
+ * - `observations` and `prompt-means` are read by SQL straight from the stored tables;
+ * - `trajectories`, `drift-metrics` and `stage-attribution` are the GraphQL answers for the same
+ *   arguments (the same service calls), one row per point or stage, staged as JSON lines.
+ */
+import { stringify } from 'csv-stringify';
+import fs from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { lastStageOfKind } from '../analytics';
+import type { Scope } from '../auth/principal';
+import type { DriftDb } from '../db/client';
+import { sqlString } from '../db/sql';
+import type { AnalysisService } from '../services/analysis.service';
+import type { CatalogService, RunRow, StageRow } from '../services/catalog.service';
+import { LIMITS } from '../services/limits';
+import { yielder } from '../services/yielder';
+import { toSelection } from '../graphql/analysis/analysis.resolver';
+import type { ExportRequest } from './params';
+
+export const EXPORT_FORMATS = {
+  parquet: { contentType: 'application/vnd.apache.parquet', extension: 'parquet' },
+  csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv' },
+} as const;
+export type ExportFormat = keyof typeof EXPORT_FORMATS;
+
+/** Columns every row starts with: the run and what it was trained with. */
+const RUN_COLUMNS: [string, string][] = [
+  ['run_id', 'VARCHAR'],
+  ['run_key', 'VARCHAR'],
+  ['lab', 'VARCHAR'],
+  ['dataset', 'VARCHAR'],
+  ['dataset_version', 'VARCHAR'],
+  ['model', 'VARCHAR'],
+  ['sft_dataset', 'VARCHAR'],
+  ['preference_algorithm', 'VARCHAR'],
+  ['preference_dataset', 'VARCHAR'],
+  ['stage_algorithms', 'VARCHAR'],
+  ['stage_datasets', 'VARCHAR'],
+];
+
+/** The columns of each analytic table after the run's, with their DuckDB types. */
+const ANALYTIC_COLUMNS: Record<'trajectories' | 'drift-metrics' | 'stage-attribution', [string, string][]> = {
+  trajectories: [
+    ['topic', 'VARCHAR'],
+    ['stance', 'VARCHAR'],
+    ['stage', 'VARCHAR'],
+    ['stage_kind', 'VARCHAR'],
+    ['step', 'BIGINT'],
+    ['global_step', 'BIGINT'],
+    ['progress', 'DOUBLE'],
+    ['value', 'DOUBLE'],
+    ['ci_low', 'DOUBLE'],
+    ['ci_high', 'DOUBLE'],
+    ['n', 'INTEGER'],
+  ],
+  'drift-metrics': [
+    ['topic', 'VARCHAR'],
+    ['stance', 'VARCHAR'],
+    ['stage', 'VARCHAR'],
+    ['stage_kind', 'VARCHAR'],
+    ['magnitude', 'DOUBLE'],
+    ['drift_time', 'DOUBLE'],
+    ['start_value', 'DOUBLE'],
+    ['end_value', 'DOUBLE'],
+    ['extremum_value', 'DOUBLE'],
+    ['extremum_step', 'BIGINT'],
+  ],
+  'stage-attribution': [
+    ['topic', 'VARCHAR'],
+    ['stance', 'VARCHAR'],
+    ['total_delta', 'DOUBLE'],
+    ['stage', 'VARCHAR'],
+    ['stage_kind', 'VARCHAR'],
+    ['delta', 'DOUBLE'],
+    ['net_share', 'DOUBLE'],
+    ['path_length', 'DOUBLE'],
+    ['path_share', 'DOUBLE'],
+    ['distribution_shift', 'DOUBLE'],
+  ],
+};
+
+/** The run columns' values for one run. */
+function runValues(run: RunRow, stages: readonly StageRow[]): Record<string, string | null> {
+  const pref = lastStageOfKind(stages, 'preference');
+  return {
+    run_id: String(run.id),
+    run_key: run.key,
+    lab: run.lab,
+    dataset: run.datasetName,
+    dataset_version: run.datasetVersion,
+    model: run.model,
+    sft_dataset: lastStageOfKind(stages, 'sft')?.dataset ?? null,
+    preference_algorithm: pref?.algorithm ?? null,
+    preference_dataset: pref?.dataset ?? null,
+    stage_algorithms: stages.map((s) => s.algorithm ?? '').join(','),
+    stage_datasets: stages.map((s) => s.dataset ?? '').join(','),
+  };
+}
+
+const upper = (s: string) => s.toUpperCase();
+
+/** Writes JSON lines to `file`, respecting backpressure. */
+async function writeLines(file: string, rows: AsyncIterable<Record<string, unknown>>): Promise<void> {
+  const out = fs.createWriteStream(file);
+  for await (const row of rows) if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
+  out.end();
+  await once(out, 'close');
+}
+
+export interface ExportDeps {
+  db: DriftDb;
+  analysis: AnalysisService;
+  catalog: CatalogService;
+}
+
+/**
+ * Writes the export into `dir` and returns the file. The caller streams it and removes `dir`.
+ */
+export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportRequest, format: ExportFormat, dir: string): Promise<string> {
+  const { table, args } = req;
+  const sel = toSelection(args);
+  const catalog = deps.catalog.scoped(scope);
+  const { runIds, topics } = await deps.analysis.selection(
+    scope,
+    sel,
+    table === 'trajectories' ? LIMITS.trajectoryRuns : LIMITS.analyticRuns,
+  );
+  const runs = await catalog.runsById(runIds);
+  const stagesByRun = new Map<number, StageRow[]>();
+  for (const s of await catalog.stagesOf(runIds)) stagesByRun.set(s.runId, [...(stagesByRun.get(s.runId) ?? []), s]);
+  const attributes = new Map(runs.map((r) => [String(r.id), runValues(r, stagesByRun.get(r.id) ?? [])]));
+
+  const out = path.join(dir, `${table}.${EXPORT_FORMATS[format].extension}`);
+  const copy = (source: string) =>
+    `COPY (${source}) TO ${sqlString(out)} ${format === 'parquet' ? '(FORMAT parquet, COMPRESSION zstd)' : '(FORMAT csv, HEADER true)'}`;
+  const runsFile = path.join(dir, 'runs.jsonl');
+  const typed = (cols: [string, string][]) => `{${cols.map(([c, t]) => `${sqlString(c)}: ${sqlString(t)}`).join(', ')}}`;
+  await writeLines(
+    runsFile,
+    (async function* () {
+      for (const a of attributes.values()) yield a;
+    })(),
+  );
+  const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed(RUN_COLUMNS)})`;
+  const runCols = RUN_COLUMNS.map(([c]) => `r.${c}`).join(', ');
+
+  if (table === 'observations' || table === 'prompt-means') {
+    const [from, cols] =
+      table === 'observations'
+        ? ['observations', 'x.generation, x.p_support, x.p_neutral, x.p_oppose']
+        : ['prompt_means', 'x.generations, x.m_support, x.m_neutral, x.m_oppose'];
+    const topicFilter = topics ? `AND t.name IN (${topics.map(sqlString).join(', ')})` : '';
+    const source = `SELECT ${runCols}, t.name AS topic, p.key AS prompt, s.name AS stage, s.kind AS stage_kind, x.step, ${cols}
+      FROM ${from} x
+      JOIN ${runsSql} r ON r.run_id = CAST(x.run_id AS VARCHAR)
+      JOIN stages s ON s.id = x.stage_id
+      JOIN topics t ON t.id = x.topic_id
+      JOIN prompts p ON p.id = x.prompt_id
+      WHERE x.run_id IN (${runIds.length ? runIds.join(', ') : 'NULL'}) ${topicFilter}
+      ORDER BY x.run_id, t.name, s.ordinal, x.step, p.key${table === 'observations' ? ', x.generation' : ''}`;
+    await deps.db.withReader((conn) => conn.run(copy(source)));
+    return out;
+  }
+
+  // Analytic tables: the GraphQL answer for the same arguments, one row per point or stage.
+  const pause = yielder();
+  const rowsFile = path.join(dir, 'rows.jsonl');
+  /** The columns every analytic row starts with: its run's, then topic and stance. */
+  const lead = (runId: string, topic: string, stance: string) => ({ ...attributes.get(runId), topic, stance: upper(stance) });
+  const rows = async function* (): AsyncGenerator<Record<string, unknown>> {
+    if (table === 'trajectories') {
+      const series = await deps.analysis.trajectories(scope, { ...sel, maxPoints: args.maxPoints });
+      for (const t of series) {
+        for (const p of t.points) {
+          yield {
+            ...lead(t.runId, t.topic, t.stance),
+            stage: p.stage,
+            stage_kind: upper(p.stageKind),
+            step: p.step,
+            global_step: p.globalStep,
+            progress: p.progress,
+            value: p.value,
+            ci_low: p.ciLow,
+            ci_high: p.ciHigh,
+            n: p.n,
+          };
+        }
+        await pause();
+      }
+    } else if (table === 'drift-metrics') {
+      for (const d of await deps.analysis.driftMetrics(scope, { ...sel, endpoint: args.endpoint })) {
+        yield {
+          ...lead(d.runId, d.topic, d.stance),
+          stage: d.stage,
+          stage_kind: upper(d.stageKind),
+          magnitude: d.magnitude,
+          drift_time: d.driftTime,
+          start_value: d.startValue,
+          end_value: d.endValue,
+          extremum_value: d.extremumValue,
+          extremum_step: d.extremumStep,
+        };
+        await pause();
+      }
+    } else {
+      for (const a of await deps.analysis.stageAttribution(scope, sel)) {
+        for (const s of a.stages) {
+          yield {
+            ...lead(a.runId, a.topic, a.stance),
+            total_delta: a.totalDelta,
+            stage: s.stage,
+            stage_kind: upper(s.stageKind),
+            delta: s.delta,
+            net_share: s.netShare,
+            path_length: s.pathLength,
+            path_share: s.pathShare,
+            distribution_shift: s.distributionShift,
+          };
+        }
+        await pause();
+      }
+    }
+  };
+  await writeLines(rowsFile, rows());
+  if (format === 'csv') {
+    // JSON lines to CSV without DuckDB: the columns in their order, empty for null.
+    const columns = [...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]].map(([c]) => c);
+    await convertToCsv(rowsFile, out, columns);
+    return out;
+  }
+  const cols = [...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]];
+  await deps.db.withReader((conn) =>
+    conn.run(copy(`SELECT * FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${typed(cols)})`)),
+  );
+  return out;
+}
+
+/** Rewrites JSON lines as CSV with a header, streaming. */
+async function convertToCsv(from: string, to: string, columns: string[]): Promise<void> {
+  const { createInterface } = await import('node:readline');
+  const csv = stringify({ header: true, columns });
+  const out = fs.createWriteStream(to);
+  csv.pipe(out);
+  for await (const line of createInterface({ input: fs.createReadStream(from), crlfDelay: Infinity })) {
+    if (!line) continue;
+    if (!csv.write(JSON.parse(line))) await once(csv, 'drain');
+  }
+  csv.end();
+  await once(out, 'close');
+}
