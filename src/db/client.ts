@@ -148,12 +148,13 @@ export class DriftDb {
   /**
    * Runs fn with a pooled read connection; waits when all are busy. fn (one statement, as
    * `query` and `orm` run it) is interrupted when it runs past the query timeout, and then fails
-   * with QueryTimeoutError; the time spent waiting for a connection does not count.
+   * with QueryTimeoutError; the time spent waiting for a connection does not count. A bulk
+   * export, whose size the caller chose, passes `{ timeLimit: false }`.
    */
-  async withReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  async withReader<T>(fn: (c: DuckDBConnection) => Promise<T>, opts: { timeLimit?: boolean } = {}): Promise<T> {
     if (this.closed) throw new Error('database is closed');
     const conn = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiters.push(resolve)));
-    const limit = this.queryTimeoutMs;
+    const limit = opts.timeLimit === false ? 0 : this.queryTimeoutMs;
     let timedOut = false;
     const timer =
       limit > 0

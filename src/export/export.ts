@@ -162,9 +162,11 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
       JOIN stages s ON s.id = x.stage_id
       JOIN topics t ON t.id = x.topic_id
       JOIN prompts p ON p.id = x.prompt_id
-      WHERE x.run_id IN (${runIds.length ? runIds.join(', ') : 'NULL'}) ${topicFilter}
-      ORDER BY x.run_id, t.name, s.ordinal, x.step, p.key${table === 'observations' ? ', x.generation' : ''}`;
-    await deps.db.withReader((conn) => conn.run(copy(source)));
+      WHERE x.run_id IN (${runIds.length ? runIds.join(', ') : 'NULL'}) ${topicFilter}`;
+    // No ORDER BY: rows come in stored order (as ingested), and DuckDB streams them into the file
+    // instead of sorting millions of rows in memory first.
+    // The size is the caller's choice: no statement time limit (the rate limit still applies).
+    await deps.db.withReader((conn) => conn.run(copy(source)), { timeLimit: false });
     return out;
   }
 
@@ -235,8 +237,9 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
     return out;
   }
   const cols = [...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]];
-  await deps.db.withReader((conn) =>
-    conn.run(copy(`SELECT * FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${typed(cols)})`)),
+  await deps.db.withReader(
+    (conn) => conn.run(copy(`SELECT * FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${typed(cols)})`)),
+    { timeLimit: false },
   );
   return out;
 }
