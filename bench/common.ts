@@ -210,3 +210,27 @@ export function cleanupOnExit(watchdogMs: number): void {
     void stopAll().finally(() => process.exit(2));
   }, watchdogMs).unref();
 }
+
+/**
+ * A benchmark's report: `bench/<name>-results.json` (in the repository's Prettier style, so that
+ * `npm run lint` passes with it committed) and `bench/<NAME>.md`, rendered from it.
+ */
+export const report = {
+  /** With `-- --render`: rewrites the Markdown from the saved results and says so (measure nothing). */
+  rerender<R extends { version: number }>(name: string, version: number, render: (r: R) => string): boolean {
+    if (!process.argv.includes('--render')) return false;
+    const saved = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', `${name}-results.json`), 'utf8')) as R;
+    if (saved.version !== version) throw new Error(`${name}-results.json has layout ${saved.version}, not ${version}`);
+    fs.writeFileSync(path.join(ROOT, 'bench', `${name.toUpperCase()}.md`), render(saved));
+    return true;
+  },
+  async write<R>(name: string, results: R, render: (r: R) => string): Promise<void> {
+    const jsonFile = path.join(ROOT, 'bench', `${name}-results.json`);
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(jsonFile)) ?? {};
+    fs.writeFileSync(jsonFile, await prettier.format(JSON.stringify(results), { ...options, filepath: jsonFile }));
+    const md = render(results);
+    fs.writeFileSync(path.join(ROOT, 'bench', `${name.toUpperCase()}.md`), md);
+    process.stdout.write(md);
+  },
+};

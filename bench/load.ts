@@ -18,7 +18,6 @@ import autocannon from 'autocannon';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import * as prettier from 'prettier';
 import { DriftDb } from '../src/db/client';
 import { migrate } from '../src/db/migrate';
 import { ingestBundle } from '../src/ingest/ingest';
@@ -34,6 +33,7 @@ import {
   options,
   procStatusKb,
   quantile,
+  report,
   round,
   sleep,
 } from './common';
@@ -764,13 +764,7 @@ function render(r: Results): string {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--render')) {
-    // Re-renders LOAD.md from load-results.json, without measuring anything.
-    const saved = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'load-results.json'), 'utf8')) as Results;
-    if (saved.version !== VERSION) throw new Error(`load-results.json has layout ${saved.version}, not ${VERSION}`);
-    fs.writeFileSync(path.join(ROOT, 'bench', 'LOAD.md'), render(saved));
-    return;
-  }
+  if (report.rerender<Results>('load', VERSION, render)) return;
   const args = parseArgs(process.argv.slice(2));
   const machineAtStart = machine();
   const n = SCALES[args.scale];
@@ -861,13 +855,7 @@ async function main(): Promise<void> {
       serverLogLines: server.stderr.lines,
       serverLogSample: server.stderr.sample,
     };
-    // Written in the repository's Prettier style, so that `npm run lint` passes with the file committed.
-    const jsonFile = path.join(ROOT, 'bench', 'load-results.json');
-    const options = (await prettier.resolveConfig(jsonFile)) ?? {};
-    fs.writeFileSync(jsonFile, await prettier.format(JSON.stringify(results), { ...options, filepath: jsonFile }));
-    const md = render(results);
-    fs.writeFileSync(path.join(ROOT, 'bench', 'LOAD.md'), md);
-    process.stdout.write(md);
+    await report.write('load', results, render);
   } finally {
     await server.stop();
   }

@@ -22,9 +22,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as prettier from 'prettier';
 import { ROOT } from '../src/paths';
-import { BenchServer, benchTempDir, cleanupOnExit, log, machine, median, options, quantile, round, track } from './common';
+import { BenchServer, benchTempDir, cleanupOnExit, log, machine, median, options, quantile, report, round, track } from './common';
 import { SCALES, generateBundles, prng, type Scale } from './generate';
 
 const VERSION = 1;
@@ -437,13 +436,7 @@ function render(r: Results): string {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--render')) {
-    // Re-renders PUSH.md from push-results.json, without measuring anything.
-    const saved = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'push-results.json'), 'utf8')) as Results;
-    if (saved.version !== VERSION) throw new Error(`push-results.json has layout ${saved.version}, not ${VERSION}`);
-    fs.writeFileSync(path.join(ROOT, 'bench', 'PUSH.md'), render(saved));
-    return;
-  }
+  if (report.rerender<Results>('push', VERSION, render)) return;
   const args = parseArgs(process.argv.slice(2));
   const machineAtStart = machine();
   log(`push benchmark, scale ${args.scale}; load average ${machineAtStart.loadAverage.join(', ')}`);
@@ -466,12 +459,7 @@ async function main(): Promise<void> {
     ratio: { localSec: ratio.localSec.map((x) => round(x, 2)), pushSec: ratio.pushSec.map((x) => round(x, 2)) },
     loaded,
   };
-  const jsonFile = path.join(ROOT, 'bench', 'push-results.json');
-  const options = (await prettier.resolveConfig(jsonFile)) ?? {};
-  fs.writeFileSync(jsonFile, await prettier.format(JSON.stringify(results), { ...options, filepath: jsonFile }));
-  const md = render(results);
-  fs.writeFileSync(path.join(ROOT, 'bench', 'PUSH.md'), md);
-  process.stdout.write(md);
+  await report.write('push', results, render);
 }
 
 main().catch((err: unknown) => {

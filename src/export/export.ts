@@ -144,10 +144,11 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   await writeLines(
     runsFile,
     (async function* () {
-      for (const a of attributes.values()) yield a;
+      for (const a of attributes.values()) yield { id: Number(a.run_id), ...a };
     })(),
   );
-  const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed(RUN_COLUMNS)})`;
+  // The run attributes, with the integer id to join on (a join on the text id costs a cast per row).
+  const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed([['id', 'BIGINT'], ...RUN_COLUMNS])})`;
   const runCols = RUN_COLUMNS.map(([c]) => `r.${c}`).join(', ');
 
   if (table === 'observations' || table === 'prompt-means') {
@@ -158,11 +159,12 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
     const topicFilter = topics ? `AND t.name IN (${topics.map(sqlString).join(', ')})` : '';
     const source = `SELECT ${runCols}, t.name AS topic, p.key AS prompt, s.name AS stage, s.kind AS stage_kind, x.step, ${cols}
       FROM ${from} x
-      JOIN ${runsSql} r ON r.run_id = CAST(x.run_id AS VARCHAR)
+      JOIN ${runsSql} r ON r.id = x.run_id
       JOIN stages s ON s.id = x.stage_id
       JOIN topics t ON t.id = x.topic_id
       JOIN prompts p ON p.id = x.prompt_id
-      WHERE x.run_id IN (${runIds.length ? runIds.join(', ') : 'NULL'}) ${topicFilter}`;
+      WHERE true ${topicFilter}`;
+    // (The inner join with the selected runs' attributes is the run selection.)
     // No ORDER BY: rows come in stored order (as ingested), and DuckDB streams them into the file
     // instead of sorting millions of rows in memory first.
     // The size is the caller's choice: no statement time limit (the rate limit still applies).
