@@ -3,6 +3,7 @@
  * each run is base (1 checkpoint) → SFT (15) → preference (10) × 11 topics × 50 prompts × 5
  * answers = 71,500 rows. Deterministic: values come from hash() of the row key.
  */
+import { mulberry32 } from '../seeds/demo';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -24,16 +25,7 @@ const ALGORITHMS = ['ppo', 'dpo', 'simpo'];
 const PREF_DATA = ['ultrafeedback', 'hh-rlhf', 'synth-support', 'synth-oppose'];
 
 /** Seeded PRNG (mulberry32), so that every benchmark run sends the same sequence of requests. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 export interface BenchRun {
   id: string;

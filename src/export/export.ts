@@ -12,6 +12,7 @@ import { stringify } from 'csv-stringify';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import { lastStageOfKind } from '../analytics';
 import type { Scope } from '../auth/principal';
 import type { DriftDb } from '../db/client';
@@ -139,19 +140,19 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   const out = path.join(dir, `${table}.${EXPORT_FORMATS[format].extension}`);
   const copy = (source: string) =>
     `COPY (${source}) TO ${sqlString(out)} ${format === 'parquet' ? '(FORMAT parquet, COMPRESSION zstd)' : '(FORMAT csv, HEADER true)'}`;
-  const runsFile = path.join(dir, 'runs.jsonl');
   const typed = (cols: [string, string][]) => `{${cols.map(([c, t]) => `${sqlString(c)}: ${sqlString(t)}`).join(', ')}}`;
-  await writeLines(
-    runsFile,
-    (async function* () {
-      for (const a of attributes.values()) yield { id: Number(a.run_id), ...a };
-    })(),
-  );
-  // The run attributes, with the integer id to join on (a join on the text id costs a cast per row).
-  const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed([['id', 'BIGINT'], ...RUN_COLUMNS])})`;
-  const runCols = RUN_COLUMNS.map(([c]) => `r.${c}`).join(', ');
 
   if (table === 'observations' || table === 'prompt-means') {
+    const runsFile = path.join(dir, 'runs.jsonl');
+    await writeLines(
+      runsFile,
+      (async function* () {
+        for (const a of attributes.values()) yield { id: Number(a.run_id), ...a };
+      })(),
+    );
+    // The run attributes, with the integer id to join on (a join on the text id costs a cast per row).
+    const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed([['id', 'BIGINT'], ...RUN_COLUMNS])})`;
+    const runCols = RUN_COLUMNS.map(([c]) => `r.${c}`).join(', ');
     const [from, cols] =
       table === 'observations'
         ? ['observations', 'x.generation, x.p_support, x.p_neutral, x.p_oppose']
@@ -231,14 +232,16 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
       }
     }
   };
-  await writeLines(rowsFile, rows());
+  const cols = [...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]];
   if (format === 'csv') {
-    // JSON lines to CSV without DuckDB: the columns in their order, empty for null.
-    const columns = [...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]].map(([c]) => c);
-    await convertToCsv(rowsFile, out, columns);
+    await writeCsv(
+      out,
+      rows(),
+      cols.map(([c]) => c),
+    );
     return out;
   }
-  const cols = [...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]];
+  await writeLines(rowsFile, rows());
   await deps.db.withReader(
     (conn) => conn.run(copy(`SELECT * FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${typed(cols)})`)),
     { timeLimit: false },
@@ -246,16 +249,11 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   return out;
 }
 
-/** Rewrites JSON lines as CSV with a header, streaming. */
-async function convertToCsv(from: string, to: string, columns: string[]): Promise<void> {
-  const { createInterface } = await import('node:readline');
+/** Writes rows as CSV with a header (the columns in their order, empty for null), streaming. */
+async function writeCsv(file: string, rows: AsyncIterable<Record<string, unknown>>, columns: string[]): Promise<void> {
   const csv = stringify({ header: true, columns });
-  const out = fs.createWriteStream(to);
-  csv.pipe(out);
-  for await (const line of createInterface({ input: fs.createReadStream(from), crlfDelay: Infinity })) {
-    if (!line) continue;
-    if (!csv.write(JSON.parse(line))) await once(csv, 'drain');
-  }
+  const written = pipeline(csv, fs.createWriteStream(file));
+  for await (const row of rows) if (!csv.write(row)) await once(csv, 'drain');
   csv.end();
-  await once(out, 'close');
+  await written;
 }

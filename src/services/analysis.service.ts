@@ -169,11 +169,10 @@ export class AnalysisService {
    * are selected through the scope's catalogue, so nothing outside the scope is ever loaded.
    */
   async load(scope: Scope, sel: Selection, maxRuns: number): Promise<LoadedSelection> {
-    const catalog = this.catalog.scoped(scope);
     const stances = sel.stances ? [...new Set(sel.stances)] : [...STANCES];
-    const topics = await this.topicsOf(catalog, sel);
-    const ids = await this.selectRuns(catalog, sel, maxRuns);
-    return { data: await loadCheckpoints(this.db, catalog, ids, topics), stances, confidence: sel.confidence ?? DEFAULT_CONFIDENCE };
+    const { runIds, topics } = await this.selection(scope, sel, maxRuns);
+    const data = await loadCheckpoints(this.db, this.catalog.scoped(scope), runIds, topics);
+    return { data, stances, confidence: sel.confidence ?? DEFAULT_CONFIDENCE };
   }
 
   /** Iterates run × topic × stance with the stage paths, in a stable order, yielding the event loop now and then. */

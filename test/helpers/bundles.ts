@@ -3,6 +3,7 @@
  * serialisers to CSV / JSONL, and a writer that lays a bundle out in a folder. Everything is
  * deterministic so that tests can recompute expected values from the rows they wrote.
  */
+import { mulberry32 } from '../../seeds/demo';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -41,16 +42,7 @@ export interface ManifestJson {
 export const CANONICAL = ['run_id', 'stage', 'step', 'topic', 'prompt_id', 'generation', 'p_support', 'p_neutral', 'p_oppose'] as const;
 
 /** mulberry32: a tiny deterministic PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** A probability triple with 6 decimals that sums to exactly 1 in decimal (p_oppose takes the rest). */
 export function probTriple(rand: () => number): [number, number, number] {
