@@ -10,7 +10,7 @@ const { build } = require('../scripts/build');
 /**
  * The test files that run compiled code (the CLI, or the server as `npm start` runs it):
  * test/cli/*.test.ts, test/security/*.test.ts, test/ingest/cli.test.ts, test/browser/cors.test.ts and
- * test/upload/crash.test.ts and test/upload/while-serving.test.ts.
+ * test/upload/crash.test.ts, test/upload/while-serving.test.ts and test/export/export.test.ts.
  */
 function cliTestFiles() {
   const inDir = (name) => {
@@ -29,6 +29,8 @@ function cliTestFiles() {
     path.join(__dirname, 'browser', 'cors.test.ts'),
     path.join(__dirname, 'upload', 'crash.test.ts'),
     path.join(__dirname, 'upload', 'while-serving.test.ts'),
+    // Arrow exports run their conversion in a worker thread, which loads the compiled worker.
+    path.join(__dirname, 'export', 'export.test.ts'),
   ];
 }
 

@@ -4,6 +4,7 @@
  * rows for the selection; refusals carry GraphQL's code and message; CSV is compressed on request.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { DataType, tableFromIPC } from 'apache-arrow';
 import { parse } from 'csv-parse/sync';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -44,6 +45,20 @@ async function parquetRows(url: string): Promise<Record<string, unknown>[]> {
   } finally {
     conn.closeSync();
   }
+}
+
+/** Rows of an Arrow IPC stream export, read by apache-arrow (values as JavaScript numbers and strings). */
+async function arrowExport(url: string) {
+  const res = await get(url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('application/vnd.apache.arrow.stream');
+  const table = tableFromIPC(new Uint8Array(await res.arrayBuffer()));
+  const rows = table.toArray().map((r: { toJSON(): Record<string, unknown> }) => {
+    const o = r.toJSON();
+    for (const [k, v] of Object.entries(o)) if (typeof v === 'bigint') o[k] = Number(v);
+    return o;
+  });
+  return { table, rows };
 }
 
 const num = (v: string) => (v === '' ? null : Number(v));
@@ -132,6 +147,33 @@ it('observations: exactly the bundle’s rows for the selection', async () => {
   expect(new Set(rows.map((r) => r.run_key))).toEqual(new Set([run]));
 });
 
+it('Arrow IPC: the same rows as Parquet, strings dictionary-encoded, and a schema even when no row matches', async () => {
+  const plain = (r: Record<string, unknown>) => JSON.stringify(Object.values(r).map((v) => (typeof v === 'bigint' ? Number(v) : v)));
+  for (const url of [
+    'trajectories?runIds=1&runIds=2&topics=abortion&maxPoints=4',
+    'stage-attribution?lab=mila-demo&confidence=0.9',
+    'drift-metrics?algorithm=dpo&endpoint=EXTREMUM',
+    'prompt-means?lab=mila-demo&topics=abortion',
+  ]) {
+    const [{ table, rows }, pq] = await Promise.all([arrowExport(`${url}&format=arrow`), parquetRows(url)]);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(Object.keys(pq[0]!));
+    // The analytic tables come in the GraphQL answer's order in both formats; raw tables in no fixed order.
+    if (url.startsWith('prompt-means')) expect(rows.map(plain).sort()).toEqual(pq.map(plain).sort());
+    else expect(rows.map(plain)).toEqual(pq.map(plain));
+    for (const name of ['run_key', 'lab', 'topic', 'stage']) {
+      expect(DataType.isDictionary(table.schema.fields.find((f) => f.name === name)!.type)).toBe(true);
+    }
+  }
+  const empty = await arrowExport(
+    `drift-metrics?format=arrow&key=${encodeURIComponent('llama-3-3b.wildchat.ppo.ultrafeedback.s0')}&algorithm=dpo`,
+  );
+  expect(empty.rows).toEqual([]);
+  expect(empty.table.schema.fields.map((f) => f.name)).toContain('magnitude');
+  const res = await get('observations?format=arrow&lab=mila-demo&topics=abortion');
+  expect(res.headers.get('content-disposition')).toBe('attachment; filename="observations.arrows"');
+});
+
 it('refuses what GraphQL refuses, with the same code and message, as HTTP 400', async () => {
   for (const [url, query] of [
     ['drift-metrics?confidence=2', '{ driftMetrics(confidence: 2) { runId } }'],
@@ -147,7 +189,7 @@ it('refuses what GraphQL refuses, with the same code and message, as HTTP 400', 
   for (const [url, message] of [
     ['nope', /unknown table "nope"/],
     ['observations?stances=SUPPORT', /unknown parameter "stances" for observations/],
-    ['drift-metrics?format=xlsx', /format must be one of parquet, csv/],
+    ['drift-metrics?format=xlsx', /format must be one of parquet, arrow, csv/],
     ['trajectories?maxPoints=abc', /maxPoints/],
   ] as const) {
     const res = await get(url);

@@ -3,6 +3,7 @@
  * process: two labs, each with a public and a private dataset. What each caller should see is
  * worked out here from the bundles this test writes, never from the code under test.
  */
+import { tableFromIPC } from 'apache-arrow';
 import path from 'node:path';
 import { KeyService } from '../../src/auth/keys.service';
 import { DriftDb } from '../../src/db/client';
@@ -154,6 +155,18 @@ describe('visibility matrix: callers × queries over a real server process', () 
         .slice(1)
         .map((line) => line.split(',')[1]!);
       expect({ caller, table, runs: sorted(new Set(keys)) }).toEqual({ caller, table, runs });
+      // Arrow too, down to its dictionaries: they hold the visible runs' keys and no others.
+      const arrow = await fetch(`${server.url}/api/v1/export/${table}?format=arrow`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      const column = tableFromIPC(new Uint8Array(await arrow.arrayBuffer())).getChild('run_key')!;
+      const dictionaries = column.data.flatMap((d) => (d.dictionary ? [...d.dictionary] : []) as string[]);
+      expect({ caller, table, runs: sorted(new Set([...column].map(String))), dictionaries: sorted(new Set(dictionaries)) }).toEqual({
+        caller,
+        table,
+        runs,
+        dictionaries: runs,
+      });
     }
     // Another lab's private topic is as unknown to an export as a topic never seen.
     const hidden = await fetch(`${server.url}/api/v1/export/observations?topics=b-secret`, {
