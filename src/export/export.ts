@@ -8,11 +8,9 @@
  * - `trajectories`, `drift-metrics` and `stage-attribution` are the GraphQL answers for the same
  *   arguments (the same service calls), one row per point or stage, staged as JSON lines.
  */
-import { stringify } from 'csv-stringify';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
 import { lastStageOfKind } from '../analytics';
 import type { Scope } from '../auth/principal';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -109,11 +107,29 @@ function runValues(run: RunRow, stages: readonly StageRow[]): Record<string, str
 
 const upper = (s: string) => s.toUpperCase();
 
-/** Writes JSON lines to `file`, respecting backpressure. */
-async function writeLines(file: string, rows: AsyncIterable<Record<string, unknown>>): Promise<void> {
-  const out = fs.createWriteStream(file);
-  for await (const row of rows) if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
-  out.end();
+/**
+ * Writes rows as JSON lines to `file`, in blocks of about 1 MiB (a write per line, waiting for
+ * the default 16 KiB buffer to drain, costs a thread-pool round trip every hundred lines), giving
+ * other requests their turn between slices.
+ */
+async function writeLines(
+  file: string,
+  rows: Iterable<Record<string, unknown>>,
+  line: (row: Record<string, unknown>) => string = (row) => JSON.stringify(row),
+): Promise<void> {
+  const pause = yielder();
+  const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
+  let block = '';
+  let n = 0;
+  for (const row of rows) {
+    block += `${line(row)}\n`;
+    if (block.length >= 1 << 20) {
+      if (!out.write(block)) await once(out, 'drain');
+      block = '';
+    }
+    if (++n % 256 === 0) await pause();
+  }
+  out.end(block);
   await once(out, 'close');
 }
 
@@ -175,9 +191,7 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
     const runsFile = path.join(dir, 'runs.jsonl');
     await writeLines(
       runsFile,
-      (async function* () {
-        for (const a of attributes.values()) yield { id: Number(a.run_id), ...a };
-      })(),
+      [...attributes.values()].map((a) => ({ id: Number(a.run_id), ...a })),
     );
     // The run attributes, with the integer id to join on (a join on the text id costs a cast per row).
     const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed([['id', 'BIGINT'], ...RUN_COLUMNS])})`;
@@ -203,17 +217,19 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   }
 
   // Analytic tables: the GraphQL answer for the same arguments, one row per point or stage.
-  const pause = yielder();
   const rowsFile = path.join(dir, 'rows.jsonl');
-  /** The columns every analytic row starts with: its run's, then topic and stance. */
-  const lead = (runId: string, topic: string, stance: string) => ({ ...attributes.get(runId), topic, stance: upper(stance) });
-  const rows = async function* (): AsyncGenerator<Record<string, unknown>> {
-    if (table === 'trajectories') {
-      const series = await deps.analysis.trajectories(scope, { ...sel, maxPoints: args.maxPoints });
+  // Every row starts with its run (whose attributes are put in front of it), topic and stance.
+  let rows: Iterable<Record<string, unknown>>;
+  if (table === 'trajectories') {
+    const series = await deps.analysis.trajectories(scope, { ...sel, maxPoints: args.maxPoints });
+    rows = (function* () {
       for (const t of series) {
+        const [run, stance] = [Number(t.runId), upper(t.stance)];
         for (const p of t.points) {
           yield {
-            ...lead(t.runId, t.topic, t.stance),
+            run,
+            topic: t.topic,
+            stance,
             stage: p.stage,
             stage_kind: upper(p.stageKind),
             step: p.step,
@@ -225,12 +241,16 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
             n: p.n,
           };
         }
-        await pause();
       }
-    } else if (table === 'drift-metrics') {
-      for (const d of await deps.analysis.driftMetrics(scope, { ...sel, endpoint: args.endpoint })) {
+    })();
+  } else if (table === 'drift-metrics') {
+    const metrics = await deps.analysis.driftMetrics(scope, { ...sel, endpoint: args.endpoint });
+    rows = (function* () {
+      for (const d of metrics) {
         yield {
-          ...lead(d.runId, d.topic, d.stance),
+          run: Number(d.runId),
+          topic: d.topic,
+          stance: upper(d.stance),
           stage: d.stage,
           stage_kind: upper(d.stageKind),
           magnitude: d.magnitude,
@@ -240,13 +260,17 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
           extremum_value: d.extremumValue,
           extremum_step: d.extremumStep,
         };
-        await pause();
       }
-    } else {
-      for (const a of await deps.analysis.stageAttribution(scope, sel)) {
+    })();
+  } else {
+    const attribution = await deps.analysis.stageAttribution(scope, sel);
+    rows = (function* () {
+      for (const a of attribution) {
         for (const s of a.stages) {
           yield {
-            ...lead(a.runId, a.topic, a.stance),
+            run: Number(a.runId),
+            topic: a.topic,
+            stance: upper(a.stance),
             total_delta: a.totalDelta,
             stage: s.stage,
             stage_kind: upper(s.stageKind),
@@ -257,29 +281,14 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
             distribution_shift: s.distributionShift,
           };
         }
-        await pause();
       }
-    }
-  };
-  const cols = [...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]];
-  if (format === 'csv') {
-    await writeCsv(
-      out,
-      rows(),
-      cols.map(([c]) => c),
-    );
-    return out;
+    })();
   }
-  await writeLines(rowsFile, rows());
-  await copy(`SELECT * FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${typed(cols)})`);
+  // Each line is its run's attributes (serialised once per run) followed by the row's own fields.
+  // DuckDB copies a single scan in order, so the file keeps the answer's order (a join would not).
+  const fragments = new Map([...attributes.values()].map((a) => [Number(a.run_id), JSON.stringify(a).slice(0, -1)]));
+  await writeLines(rowsFile, rows, (row) => `${fragments.get(row.run as number)},${JSON.stringify(row).slice(1)}`);
+  const columns = typed([...RUN_COLUMNS, ['run', 'BIGINT'], ...ANALYTIC_COLUMNS[table]]);
+  await copy(`SELECT * EXCLUDE (run) FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${columns})`);
   return out;
-}
-
-/** Writes rows as CSV with a header (the columns in their order, empty for null), streaming. */
-async function writeCsv(file: string, rows: AsyncIterable<Record<string, unknown>>, columns: string[]): Promise<void> {
-  const csv = stringify({ header: true, columns });
-  const written = pipeline(csv, fs.createWriteStream(file));
-  for await (const row of rows) if (!csv.write(row)) await once(csv, 'drain');
-  csv.end();
-  await written;
 }
