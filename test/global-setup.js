@@ -9,7 +9,8 @@ const { build } = require('../scripts/build');
 
 /**
  * The test files that run compiled code (the CLI, or the server as `npm start` runs it):
- * test/cli/*.test.ts, test/security/*.test.ts, test/ingest/cli.test.ts, test/browser/cors.test.ts and
+ * test/cli/*.test.ts, test/security/*.test.ts, test/ingest/cli.test.ts, test/browser/cors.test.ts,
+ * test/limits/rate-limit.test.ts,
  * test/upload/crash.test.ts, test/upload/while-serving.test.ts and test/export/export.test.ts.
  */
 function cliTestFiles() {
@@ -27,6 +28,7 @@ function cliTestFiles() {
     ...inDir('security'),
     path.join(__dirname, 'ingest', 'cli.test.ts'),
     path.join(__dirname, 'browser', 'cors.test.ts'),
+    path.join(__dirname, 'limits', 'rate-limit.test.ts'),
     path.join(__dirname, 'upload', 'crash.test.ts'),
     path.join(__dirname, 'upload', 'while-serving.test.ts'),
     // Arrow exports run their conversion in a worker thread, which loads the compiled worker.

@@ -1,8 +1,9 @@
 /**
  * Requests per minute per API key, or per client address for requests without a valid key
  * (express-rate-limit, in memory, a fixed one-minute window). A request over the limit gets
- * HTTP 429 with `Retry-After` (seconds) and a GraphQL-shaped JSON body whose
- * `extensions.code` is TOO_MANY_REQUESTS and whose message says when to retry.
+ * HTTP 429 with `Retry-After` (seconds) and TOO_MANY_REQUESTS, with a message that says when to
+ * retry, in the body shape of the endpoint asked: GraphQL's `errors` for /graphql, the REST
+ * endpoints' `{"error": {code, message}}` elsewhere.
  *
  * Behind a reverse proxy every request comes from the proxy's address; requests with a key are
  * still told apart by key.
@@ -11,6 +12,7 @@ import type { Request, RequestHandler } from 'express';
 import { rateLimit, ipKeyGenerator, MemoryStore, type RateLimitInfo } from 'express-rate-limit';
 import { TooManyRequestsError } from '../errors';
 import { toGraphQLError } from '../graphql/errors';
+import { sendError } from './errors';
 
 export const RATE_WINDOW_MS = 60_000;
 
@@ -52,7 +54,8 @@ export function rateLimiter(opts: RateLimitOptions): RateLimiter {
       const err = new TooManyRequestsError(
         `too many requests: ${who} may send ${opts.perMinute} requests a minute; retry after ${seconds} s (the Retry-After header)`,
       );
-      res.status(429).json({ errors: [toGraphQLError(err).toJSON()] });
+      if (req.originalUrl.startsWith('/api/')) sendError(res, err);
+      else res.status(429).json({ errors: [toGraphQLError(err).toJSON()] });
     },
   });
   return { middleware, stop: () => store.shutdown() };

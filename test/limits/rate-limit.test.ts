@@ -1,6 +1,7 @@
 /**
  * Rate limit against the real server process with a small limit: the request after the limit
- * gets HTTP 429 with Retry-After and TOO_MANY_REQUESTS in GraphQL's error shape; requests are
+ * gets HTTP 429 with Retry-After and TOO_MANY_REQUESTS, in GraphQL's error shape on /graphql and
+ * in the REST endpoints' shape on /api; requests are
  * counted per API key when they carry a valid one and per client address otherwise, so other
  * keys and addresses are unaffected; /healthz is not limited. Other client addresses are made
  * by binding the client's socket to other loopback addresses (127.0.0.0/8).
@@ -18,7 +19,12 @@ const LIMIT = 5;
 interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
-  body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[]; status?: string };
+  body: {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string } }[];
+    error?: { code: string; message: string };
+    status?: string;
+  };
 }
 
 /** One HTTP request from `from` (a loopback address), with an optional bearer key. */
@@ -97,6 +103,15 @@ describe('rate limit over a real server process', () => {
     expectLimited(await send(server.url, { from: '127.0.0.2', method: 'GET', path: '/graphql?query=%7B__typename%7D' }), /this address/);
     // A key that is not valid does not escape the address's count.
     expectLimited(await send(server.url, { from: '127.0.0.2', key: 'dql_not-a-real-key' }), /this address/);
+
+    // The REST endpoints answer in their own error shape.
+    const rest = await send(server.url, { from: '127.0.0.2', method: 'GET', path: '/api/v1/export/observations' });
+    expect(rest.status).toBe(429);
+    expect(Number(rest.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(rest.body.error).toEqual({
+      code: 'TOO_MANY_REQUESTS',
+      message: expect.stringMatching(/this address may send 5 requests a minute/),
+    });
 
     const other = await send(server.url, { from: '127.0.0.3' });
     expect(other.status).toBe(200);
