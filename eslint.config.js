@@ -5,7 +5,17 @@ const importPlugin = require('eslint-plugin-import');
 const prettier = require('eslint-config-prettier');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**', 'clients/**/dist/**', 'clients/typescript/src/generated.ts'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.venv/**',
+      'bench/out/**',
+      'coverage/**',
+      'clients/**/dist/**',
+      'clients/typescript/src/generated.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
