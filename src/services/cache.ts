@@ -42,42 +42,38 @@ const MAX_DEPTH = 32;
 export async function estimateBytes(value: unknown): Promise<number> {
   const pause = yielder();
   let total = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  for (let step = 1; stack.length > 0; step++) {
-    // A large result takes a while to walk: give other requests their turn meanwhile.
-    if (step % 4096 === 0) await pause();
-    const [v, depth] = stack.pop()!;
+  // Objects and arrays wait on the stack; numbers and strings are counted where they are met, so
+  // a result of millions of numbers does not allocate a stack entry for each.
+  const stack: [object, number][] = [];
+  /** Counts `v` if it is a leaf; else queues it to be walked. */
+  const visit = (v: unknown, depth: number): void => {
     switch (typeof v) {
-      case 'number':
-      case 'boolean':
-      case 'bigint':
-        total += WORD;
-        break;
       case 'string':
         total += STRING_OVERHEAD + 2 * v.length;
-        break;
-      case 'object': {
-        if (v === null) {
-          total += WORD;
-          break;
-        }
-        if (depth >= MAX_DEPTH) break;
-        if (Array.isArray(v)) {
-          total += ARRAY_OVERHEAD + WORD * v.length;
-          for (const item of v) stack.push([item, depth + 1]);
-        } else if (v instanceof Date) {
-          total += OBJECT_OVERHEAD + WORD;
-        } else {
-          total += OBJECT_OVERHEAD;
-          for (const k in v) {
-            total += WORD;
-            stack.push([(v as Record<string, unknown>)[k], depth + 1]);
-          }
-        }
-        break;
-      }
+        return;
+      case 'object':
+        if (v === null) total += WORD;
+        else if (v instanceof Date) total += OBJECT_OVERHEAD + WORD;
+        else if (depth < MAX_DEPTH) stack.push([v, depth]);
+        return;
       default:
         total += WORD;
+    }
+  };
+  visit(value, 0);
+  for (let step = 1; stack.length > 0; step++) {
+    // A large result takes a while to walk: give other requests their turn meanwhile.
+    if (step % 1024 === 0) await pause();
+    const [v, depth] = stack.pop()!;
+    if (Array.isArray(v)) {
+      total += ARRAY_OVERHEAD + WORD * v.length;
+      for (const item of v) visit(item, depth + 1);
+    } else {
+      total += OBJECT_OVERHEAD;
+      for (const k in v) {
+        total += WORD;
+        visit((v as Record<string, unknown>)[k], depth + 1);
+      }
     }
   }
   return total;
