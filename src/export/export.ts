@@ -107,29 +107,33 @@ function runValues(run: RunRow, stages: readonly StageRow[]): Record<string, str
 
 const upper = (s: string) => s.toUpperCase();
 
+/** A number (or null) as JSON writes it: `null` for null and for what JSON cannot hold. */
+const json = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? 'null' : String(x));
+
 /**
- * Writes rows as JSON lines to `file`, in blocks of about 1 MiB (a write per line, waiting for
+ * Writes JSON lines to `file`, in blocks of about 1 MiB (a write per line, waiting for
  * the default 16 KiB buffer to drain, costs a thread-pool round trip every hundred lines), giving
  * other requests their turn between slices.
  */
-async function writeLines(
-  file: string,
-  rows: Iterable<Record<string, unknown>>,
-  line: (row: Record<string, unknown>) => string = (row) => JSON.stringify(row),
-): Promise<void> {
+async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
   const pause = yielder();
   const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
-  let block = '';
+  // Lines are gathered in an array and joined once per block: a string grown by `+=` is a deep
+  // rope that costs more to flatten into a Buffer than to build.
+  let block: string[] = [];
+  let size = 0;
   let n = 0;
-  for (const row of rows) {
-    block += `${line(row)}\n`;
-    if (block.length >= 1 << 20) {
-      if (!out.write(block)) await once(out, 'drain');
-      block = '';
+  for (const text of lines) {
+    block.push(text, '\n');
+    size += text.length + 1;
+    if (size >= 1 << 20) {
+      if (!out.write(block.join(''))) await once(out, 'drain');
+      block = [];
+      size = 0;
     }
     if (++n % 256 === 0) await pause();
   }
-  out.end(block);
+  out.end(block.join(''));
   await once(out, 'close');
 }
 
@@ -191,7 +195,7 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
     const runsFile = path.join(dir, 'runs.jsonl');
     await writeLines(
       runsFile,
-      [...attributes.values()].map((a) => ({ id: Number(a.run_id), ...a })),
+      [...attributes.values()].map((a) => JSON.stringify({ id: Number(a.run_id), ...a })),
     );
     // The run attributes, with the integer id to join on (a join on the text id costs a cast per row).
     const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed([['id', 'BIGINT'], ...RUN_COLUMNS])})`;
@@ -216,41 +220,39 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
     return out;
   }
 
-  // Analytic tables: the GraphQL answer for the same arguments, one row per point or stage.
-  const rowsFile = path.join(dir, 'rows.jsonl');
-  // Every row starts with its run (whose attributes are put in front of it), topic and stance.
-  let rows: Iterable<Record<string, unknown>>;
+  // Analytic tables: the GraphQL answer for the same arguments, one row per point or stage, as
+  // JSON lines. Each line is its run's attributes (serialised once per run) followed by the row's
+  // own fields; DuckDB copies a single scan in order, so the file keeps the answer's order.
+  const runJson = new Map([...attributes.values()].map((a) => [a.run_id, JSON.stringify(a).slice(0, -1)]));
+  /** The start of every line of a run × topic × stance: its run's attributes, topic and stance. */
+  const lead = (runId: string, topic: string, stance: string) =>
+    `${runJson.get(runId)!},"topic":${JSON.stringify(topic)},"stance":"${upper(stance)}"`;
+  /** The rest of a line: `fields` as JSON, without the opening brace. */
+  const rest = (fields: Record<string, unknown>) => JSON.stringify(fields).slice(1);
+  let lines: Iterable<string>;
   if (table === 'trajectories') {
     const series = await deps.analysis.trajectories(scope, { ...sel, maxPoints: args.maxPoints });
-    rows = (function* () {
+    // The largest export by row count: its lines are written out field by field (numbers as
+    // JSON writes them), without an object per point.
+    const stageJson = new Map<string, string>();
+    const stageOf = (stage: string, kind: string) => {
+      let json = stageJson.get(stage + kind);
+      if (json === undefined) stageJson.set(stage + kind, (json = `"stage":${JSON.stringify(stage)},"stage_kind":"${upper(kind)}"`));
+      return json;
+    };
+    lines = (function* () {
       for (const t of series) {
-        const [run, stance] = [Number(t.runId), upper(t.stance)];
+        const head = lead(t.runId, t.topic, t.stance);
         for (const p of t.points) {
-          yield {
-            run,
-            topic: t.topic,
-            stance,
-            stage: p.stage,
-            stage_kind: upper(p.stageKind),
-            step: p.step,
-            global_step: p.globalStep,
-            progress: p.progress,
-            value: p.value,
-            ci_low: p.ciLow,
-            ci_high: p.ciHigh,
-            n: p.n,
-          };
+          yield `${head},${stageOf(p.stage, p.stageKind)},"step":${json(p.step)},"global_step":${json(p.globalStep)},"progress":${json(p.progress)},"value":${json(p.value)},"ci_low":${json(p.ciLow)},"ci_high":${json(p.ciHigh)},"n":${json(p.n)}}`;
         }
       }
     })();
   } else if (table === 'drift-metrics') {
     const metrics = await deps.analysis.driftMetrics(scope, { ...sel, endpoint: args.endpoint });
-    rows = (function* () {
+    lines = (function* () {
       for (const d of metrics) {
-        yield {
-          run: Number(d.runId),
-          topic: d.topic,
-          stance: upper(d.stance),
+        yield `${lead(d.runId, d.topic, d.stance)},${rest({
           stage: d.stage,
           stage_kind: upper(d.stageKind),
           magnitude: d.magnitude,
@@ -259,18 +261,16 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
           end_value: d.endValue,
           extremum_value: d.extremumValue,
           extremum_step: d.extremumStep,
-        };
+        })}`;
       }
     })();
   } else {
     const attribution = await deps.analysis.stageAttribution(scope, sel);
-    rows = (function* () {
+    lines = (function* () {
       for (const a of attribution) {
+        const head = lead(a.runId, a.topic, a.stance);
         for (const s of a.stages) {
-          yield {
-            run: Number(a.runId),
-            topic: a.topic,
-            stance: upper(a.stance),
+          yield `${head},${rest({
             total_delta: a.totalDelta,
             stage: s.stage,
             stage_kind: upper(s.stageKind),
@@ -279,16 +279,14 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
             path_length: s.pathLength,
             path_share: s.pathShare,
             distribution_shift: s.distributionShift,
-          };
+          })}`;
         }
       }
     })();
   }
-  // Each line is its run's attributes (serialised once per run) followed by the row's own fields.
-  // DuckDB copies a single scan in order, so the file keeps the answer's order (a join would not).
-  const fragments = new Map([...attributes.values()].map((a) => [Number(a.run_id), JSON.stringify(a).slice(0, -1)]));
-  await writeLines(rowsFile, rows, (row) => `${fragments.get(row.run as number)},${JSON.stringify(row).slice(1)}`);
-  const columns = typed([...RUN_COLUMNS, ['run', 'BIGINT'], ...ANALYTIC_COLUMNS[table]]);
-  await copy(`SELECT * EXCLUDE (run) FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${columns})`);
+  const rowsFile = path.join(dir, 'rows.jsonl');
+  await writeLines(rowsFile, lines);
+  const columns = typed([...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]]);
+  await copy(`SELECT * FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${columns})`);
   return out;
 }
