@@ -167,8 +167,20 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
    * DuckDB writes it with the Arrow schema in its metadata, and a worker converts it.
    * The size is the caller's choice: no statement time limit (the rate limit still applies).
    */
-  const copy = async (source: string): Promise<void> => {
-    const run = (statement: (conn: DuckDBConnection) => Promise<void>) => deps.db.withReader(statement, { timeLimit: false });
+  const copy = async (source: string, setup: string[] = [], teardown: string[] = []): Promise<void> => {
+    /** Runs `statement` on one connection, between `setup` and `teardown`. */
+    const run = (statement: (conn: DuckDBConnection) => Promise<void>) =>
+      deps.db.withReader(
+        async (conn) => {
+          for (const sql of setup) await conn.run(sql);
+          try {
+            await statement(conn);
+          } finally {
+            for (const sql of teardown) await conn.run(sql);
+          }
+        },
+        { timeLimit: false },
+      );
     if (format === 'arrow') {
       // Uncompressed: the file only lives until the worker has read it, and neither side then
       // spends time on zstd.
@@ -191,14 +203,17 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
     });
   };
 
+  // The selected runs' attributes, each with its place in the list (1-based) and its integer id.
+  const runList = [...attributes.values()];
+  const runsFile = path.join(dir, 'runs.jsonl');
+  await writeLines(
+    runsFile,
+    runList.map((a, i) => JSON.stringify({ idx: i + 1, id: Number(a.run_id), ...a })),
+  );
+  const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed([['idx', 'BIGINT'], ['id', 'BIGINT'], ...RUN_COLUMNS])})`;
+
   if (table === 'observations' || table === 'prompt-means') {
-    const runsFile = path.join(dir, 'runs.jsonl');
-    await writeLines(
-      runsFile,
-      [...attributes.values()].map((a) => JSON.stringify({ id: Number(a.run_id), ...a })),
-    );
-    // The run attributes, with the integer id to join on (a join on the text id costs a cast per row).
-    const runsSql = `read_json(${sqlString(runsFile)}, format = 'newline_delimited', columns = ${typed([['id', 'BIGINT'], ...RUN_COLUMNS])})`;
+    // Joined on the integer id (a join on the text id costs a cast per row).
     const runCols = RUN_COLUMNS.map(([c]) => `r.${c}`).join(', ');
     const [from, cols] =
       table === 'observations'
@@ -221,12 +236,14 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   }
 
   // Analytic tables: the GraphQL answer for the same arguments, one row per point or stage, as
-  // JSON lines. Each line is its run's attributes (serialised once per run) followed by the row's
-  // own fields; DuckDB copies a single scan in order, so the file keeps the answer's order.
-  const runJson = new Map([...attributes.values()].map((a) => [a.run_id, JSON.stringify(a).slice(0, -1)]));
-  /** The start of every line of a run × topic × stance: its run's attributes, topic and stance. */
+  // JSON lines that name their run by its place in the run list `r`. DuckDB puts the run's
+  // attributes in front from a list held in a variable (a lookup, where a join would let the
+  // rows come out in any order): a single scan with a projection is copied in order, so the file
+  // keeps the answer's order.
+  const runIndex = new Map(runList.map((a, i) => [a.run_id, i + 1]));
+  /** The start of every line of a run × topic × stance: its run, topic and stance. */
   const lead = (runId: string, topic: string, stance: string) =>
-    `${runJson.get(runId)!},"topic":${JSON.stringify(topic)},"stance":"${upper(stance)}"`;
+    `{"r":${runIndex.get(runId)!},"topic":${JSON.stringify(topic)},"stance":"${upper(stance)}"`;
   /** The rest of a line: `fields` as JSON, without the opening brace. */
   const rest = (fields: Record<string, unknown>) => JSON.stringify(fields).slice(1);
   let lines: Iterable<string>;
@@ -286,7 +303,15 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   }
   const rowsFile = path.join(dir, 'rows.jsonl');
   await writeLines(rowsFile, lines);
-  const columns = typed([...RUN_COLUMNS, ...ANALYTIC_COLUMNS[table]]);
-  await copy(`SELECT * FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${columns})`);
+  const columns = typed([['r', 'BIGINT'], ...ANALYTIC_COLUMNS[table]]);
+  const runOf = (c: string) => `getvariable('export_runs')[x.r].${c} AS ${c}`;
+  await copy(
+    `SELECT ${RUN_COLUMNS.map(([c]) => runOf(c)).join(', ')}, x.* EXCLUDE (r)
+     FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${columns}) x`,
+    [
+      `SET VARIABLE export_runs = (SELECT list({${RUN_COLUMNS.map(([c]) => `${sqlString(c)}: ${c}`).join(', ')}} ORDER BY idx) FROM ${runsSql})`,
+    ],
+    ['RESET VARIABLE export_runs'],
+  );
   return out;
 }
