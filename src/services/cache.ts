@@ -33,14 +33,23 @@ const STRING_OVERHEAD = 2 * WORD;
 /** Results are a few levels deep; a deeper (or cyclic) value is not walked further. */
 const MAX_DEPTH = 32;
 
+/** Arrays longer than this are sized from {@link SAMPLE} evenly spaced items. */
+const SAMPLE_ABOVE = 256;
+const SAMPLE = 64;
+
 /**
- * An estimate of the memory a plain result (objects, arrays, strings, numbers) holds, walking
- * it once. Numbers cost a word, strings two bytes a character, objects and arrays a header plus
- * a word per slot. Results are trees: a sub-object reached twice is counted twice (an
- * overestimate, which errs on the safe side), and nothing deeper than {@link MAX_DEPTH} is walked.
+ * An estimate of the memory a plain result (objects, arrays, strings, numbers) holds. Numbers
+ * cost a word, strings two bytes a character, objects and arrays a header plus a word per slot.
+ * Results are trees: a sub-object reached twice is counted twice (an overestimate, which errs on
+ * the safe side), and nothing deeper than {@link MAX_DEPTH} is walked. The items of a long array
+ * (the rows and points of an answer, alike in shape) are sized from an evenly spaced sample, so
+ * sizing an answer costs a fraction of computing it.
  */
-export async function estimateBytes(value: unknown): Promise<number> {
-  const pause = yielder();
+export function estimateBytes(value: unknown): Promise<number> {
+  return walk(value, 0, yielder());
+}
+
+async function walk(value: unknown, startDepth: number, pause: () => Promise<void>): Promise<number> {
   let total = 0;
   // Objects and arrays wait on the stack; numbers and strings are counted where they are met, so
   // a result of millions of numbers does not allocate a stack entry for each.
@@ -60,14 +69,18 @@ export async function estimateBytes(value: unknown): Promise<number> {
         total += WORD;
     }
   };
-  visit(value, 0);
+  visit(value, startDepth);
   for (let step = 1; stack.length > 0; step++) {
     // A large result takes a while to walk: give other requests their turn meanwhile.
     if (step % 1024 === 0) await pause();
     const [v, depth] = stack.pop()!;
     if (Array.isArray(v)) {
       total += ARRAY_OVERHEAD + WORD * v.length;
-      for (const item of v) visit(item, depth + 1);
+      if (v.length > SAMPLE_ABOVE) {
+        let sampled = 0;
+        for (let k = 0; k < SAMPLE; k++) sampled += await walk(v[Math.floor(((k + 0.5) * v.length) / SAMPLE)], depth + 1, pause);
+        total += Math.round((sampled * v.length) / SAMPLE);
+      } else for (const item of v) visit(item, depth + 1);
     } else {
       total += OBJECT_OVERHEAD;
       for (const k in v) {

@@ -38,6 +38,22 @@ describe('result cache bounded by bytes', () => {
     expect(await estimateBytes(large)).toBeGreaterThan(50 * (await estimateBytes(small)));
   });
 
+  it('sizes a long array from a sample, within a few percent of summing every item', async () => {
+    // Rows alike in shape, with strings of varying length, as answers are.
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({
+      run: `run-${i % 37}`,
+      topic: 'x'.repeat(5 + (i % 11)),
+      step: i,
+      value: i / 7,
+    }));
+    let sum = 0;
+    for (const r of rows) sum += await estimateBytes(r);
+    const whole = await estimateBytes(rows);
+    // The array's own header and slots, 8 bytes each, plus its items.
+    const exact = 4 * 8 + 8 * rows.length + sum;
+    expect(Math.abs(whole - exact) / exact).toBeLessThan(0.03);
+  });
+
   it('keeps the total under the budget while filling, evicting the least recently used', async () => {
     const budget = 64 * 1024;
     const cache = new ResultCache({ maxBytes: budget }, () => db.changeCount);
