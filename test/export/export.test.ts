@@ -174,6 +174,18 @@ it('Arrow IPC: the same rows as Parquet, strings dictionary-encoded, and a schem
   expect(res.headers.get('content-disposition')).toBe('attachment; filename="observations.arrows"');
 });
 
+it('concurrent exports each carry their own runs’ attributes (the run list lives per connection)', async () => {
+  const picks = [['1', '2'], ['3'], ['4', '5', '6'], ['7']];
+  const exports = await Promise.all(picks.map((ids) => parquetRows(`stage-attribution?${ids.map((id) => `runIds=${id}`).join('&')}`)));
+  const runs = await s.gql<{ runs: { nodes: { id: string; key: string }[] } }>('{ runs(first: 200) { nodes { id key } } }');
+  const keyOf = new Map(runs.data!.runs.nodes.map((n) => [n.id, n.key]));
+  exports.forEach((rows, i) => {
+    expect(rows.length).toBeGreaterThan(0);
+    expect([...new Set(rows.map((r) => r.run_id))].sort()).toEqual([...picks[i]!].sort());
+    for (const r of rows) expect(r.run_key).toBe(keyOf.get(String(r.run_id)));
+  });
+});
+
 it('refuses what GraphQL refuses, with the same code and message, as HTTP 400', async () => {
   for (const [url, query] of [
     ['drift-metrics?confidence=2', '{ driftMetrics(confidence: 2) { runId } }'],
