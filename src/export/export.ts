@@ -22,6 +22,7 @@ import { LIMITS } from '../services/limits';
 import { yielder } from '../services/yielder';
 import { toSelection } from '../graphql/analysis/analysis.resolver';
 import { arrowSchemaHint, parquetToArrow } from './arrow';
+import { writeArrowRows, type ColumnType, type RowValues } from './columns';
 import type { ExportRequest } from './params';
 
 export const EXPORT_FORMATS = {
@@ -235,79 +236,109 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
     return out;
   }
 
-  // Analytic tables: the GraphQL answer for the same arguments, one row per point or stage, as
-  // JSON lines that name their run by its place in the run list `r`. DuckDB puts the run's
-  // attributes in front from a list held in a variable (a lookup, where a join would let the
-  // rows come out in any order): a single scan with a projection is copied in order, so the file
-  // keeps the answer's order.
-  const runIndex = new Map(runList.map((a, i) => [a.run_id, i + 1]));
-  /** The start of every line of a run × topic × stance: its run, topic and stance. */
-  const lead = (runId: string, topic: string, stance: string) =>
-    `{"r":${runIndex.get(runId)!},"topic":${JSON.stringify(topic)},"stance":"${upper(stance)}"`;
-  /** The rest of a line: `fields` as JSON, without the opening brace. */
-  const rest = (fields: Record<string, unknown>) => JSON.stringify(fields).slice(1);
-  let lines: Iterable<string>;
+  // Analytic tables: the GraphQL answer for the same arguments, one row per point or stage: its
+  // run, then its values in the order of ANALYTIC_COLUMNS.
+  let rows: Iterable<{ run: string; values: RowValues }>;
   if (table === 'trajectories') {
     const series = await deps.analysis.trajectories(scope, { ...sel, maxPoints: args.maxPoints });
-    // The largest export by row count: its lines are written out field by field (numbers as
-    // JSON writes them), without an object per point.
-    const stageJson = new Map<string, string>();
-    const stageOf = (stage: string, kind: string) => {
-      let json = stageJson.get(stage + kind);
-      if (json === undefined) stageJson.set(stage + kind, (json = `"stage":${JSON.stringify(stage)},"stage_kind":"${upper(kind)}"`));
-      return json;
-    };
-    lines = (function* () {
+    rows = (function* () {
       for (const t of series) {
-        const head = lead(t.runId, t.topic, t.stance);
+        const stance = upper(t.stance);
         for (const p of t.points) {
-          yield `${head},${stageOf(p.stage, p.stageKind)},"step":${json(p.step)},"global_step":${json(p.globalStep)},"progress":${json(p.progress)},"value":${json(p.value)},"ci_low":${json(p.ciLow)},"ci_high":${json(p.ciHigh)},"n":${json(p.n)}}`;
+          yield {
+            run: t.runId,
+            values: [t.topic, stance, p.stage, upper(p.stageKind), p.step, p.globalStep, p.progress, p.value, p.ciLow, p.ciHigh, p.n],
+          };
         }
       }
     })();
   } else if (table === 'drift-metrics') {
     const metrics = await deps.analysis.driftMetrics(scope, { ...sel, endpoint: args.endpoint });
-    lines = (function* () {
+    rows = (function* () {
       for (const d of metrics) {
-        yield `${lead(d.runId, d.topic, d.stance)},${rest({
-          stage: d.stage,
-          stage_kind: upper(d.stageKind),
-          magnitude: d.magnitude,
-          drift_time: d.driftTime,
-          start_value: d.startValue,
-          end_value: d.endValue,
-          extremum_value: d.extremumValue,
-          extremum_step: d.extremumStep,
-        })}`;
+        yield {
+          run: d.runId,
+          values: [
+            d.topic,
+            upper(d.stance),
+            d.stage,
+            upper(d.stageKind),
+            d.magnitude,
+            d.driftTime,
+            d.startValue,
+            d.endValue,
+            d.extremumValue,
+            d.extremumStep,
+          ],
+        };
       }
     })();
   } else {
     const attribution = await deps.analysis.stageAttribution(scope, sel);
-    lines = (function* () {
+    rows = (function* () {
       for (const a of attribution) {
-        const head = lead(a.runId, a.topic, a.stance);
-        for (const s of a.stages) {
-          yield `${head},${rest({
-            total_delta: a.totalDelta,
-            stage: s.stage,
-            stage_kind: upper(s.stageKind),
-            delta: s.delta,
-            net_share: s.netShare,
-            path_length: s.pathLength,
-            path_share: s.pathShare,
-            distribution_shift: s.distributionShift,
-          })}`;
+        const stance = upper(a.stance);
+        for (const st of a.stages) {
+          yield {
+            run: a.runId,
+            values: [
+              a.topic,
+              stance,
+              a.totalDelta,
+              st.stage,
+              upper(st.stageKind),
+              st.delta,
+              st.netShare,
+              st.pathLength,
+              st.pathShare,
+              st.distributionShift,
+            ],
+          };
         }
       }
     })();
   }
+  const columns = ANALYTIC_COLUMNS[table];
+
+  if (format === 'arrow') {
+    // Written straight from the rows, column by column (the answer is in memory already).
+    const runValuesOf = new Map(runList.map((a) => [a.run_id, RUN_COLUMNS.map(([c]) => a[c] ?? null)]));
+    const all = [...RUN_COLUMNS, ...columns] as [string, ColumnType][];
+    await writeArrowRows(
+      out,
+      all,
+      (function* () {
+        for (const r of rows) yield [runValuesOf.get(r.run)!, r.values];
+      })(),
+      yielder(),
+    );
+    return out;
+  }
+
+  // Parquet and CSV: JSON lines that name their run by its place in the run list `r`. DuckDB
+  // puts the run's attributes in front from a list held in a variable (a lookup, where a join
+  // would let the rows come out in any order): a single scan with a projection is copied in
+  // order, so the file keeps the answer's order.
+  const runIndex = new Map(runList.map((a, i) => [a.run_id, i + 1]));
+  const keys = columns.map(([c]) => `,${JSON.stringify(c)}:`);
+  const text = columns.map(([, type]) => type === 'VARCHAR');
+  const lines = (function* () {
+    for (const r of rows) {
+      let line = `{"r":${runIndex.get(r.run)!}`;
+      for (let c = 0; c < keys.length; c++) {
+        const v = r.values[c] ?? null;
+        line += keys[c]! + (text[c] && v !== null ? JSON.stringify(v) : json(v as number | null));
+      }
+      yield `${line}}`;
+    }
+  })();
   const rowsFile = path.join(dir, 'rows.jsonl');
   await writeLines(rowsFile, lines);
-  const columns = typed([['r', 'BIGINT'], ...ANALYTIC_COLUMNS[table]]);
+  const jsonColumns = typed([['r', 'BIGINT'], ...columns]);
   const runOf = (c: string) => `getvariable('export_runs')[x.r].${c} AS ${c}`;
   await copy(
     `SELECT ${RUN_COLUMNS.map(([c]) => runOf(c)).join(', ')}, x.* EXCLUDE (r)
-     FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${columns}) x`,
+     FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = ${jsonColumns}) x`,
     [
       `SET VARIABLE export_runs = (SELECT list({${RUN_COLUMNS.map(([c]) => `${sqlString(c)}: ${c}`).join(', ')}} ORDER BY idx) FROM ${runsSql})`,
     ],

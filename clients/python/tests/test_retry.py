@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, List
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from scripted import Answer, ScriptedServer
 
@@ -103,12 +102,14 @@ def test_a_refused_connection_is_retried_then_reported() -> None:
 
 def test_export_is_retried_after_503(fake: ScriptedServer) -> None:
     sink = io.BytesIO()
-    pq.write_table(pa.table({"run_id": ["1"], "value": [0.5]}), sink)
+    table = pa.table({"run_id": ["1"], "value": [0.5]})
+    with pa.ipc.new_stream(sink, table.schema) as stream:
+        stream.write_table(table)
     fake.on(
         "GET",
         "/api/v1/export/trajectories",
         UNAVAILABLE,
-        (200, {"Content-Type": "application/vnd.apache.parquet"}, sink.getvalue()),
+        (200, {"Content-Type": "application/vnd.apache.arrow.stream"}, sink.getvalue()),
     )
     with driftql.Client(fake.url) as c:
         recording(c)

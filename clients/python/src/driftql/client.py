@@ -43,6 +43,10 @@ RUN_COLUMNS = [
 EXPORT_TABLES = ("observations", "prompt-means", "trajectories", "drift-metrics", "stage-attribution")
 EXPORT_FORMATS = ("parquet", "csv", "arrow")
 
+#: The format the bulk methods ask for: the server writes the analytic tables' Arrow streams
+#: straight from the answer, and pyarrow reads them without decoding a file format.
+_BULK_FORMAT = "arrow"
+
 #: Text columns of the export tables, read as text from CSV (run ids and versions look like numbers).
 _TEXT_COLUMNS = set(RUN_COLUMNS) | {"topic", "stance", "stage", "stage_kind", "prompt"}
 
@@ -422,7 +426,7 @@ class Client:
         Columns: ``RUN_COLUMNS``, then ``topic, stance, stage, stage_kind, step, global_step,
         progress, value, ci_low, ci_high, n``. ``max_points`` downsamples each trajectory.
         """
-        return self.export("trajectories", max_points=max_points, **selection)
+        return self.export("trajectories", _BULK_FORMAT, max_points=max_points, **selection)
 
     def drift_metrics(self, *, endpoint: Optional[str] = None, **selection: Any) -> pd.DataFrame:
         """Drift magnitude and time per run × topic × stance × non-base stage, from the export endpoint.
@@ -430,7 +434,7 @@ class Client:
         Columns: ``RUN_COLUMNS``, then ``topic, stance, stage, stage_kind, magnitude, drift_time,
         start_value, end_value, extremum_value, extremum_step``. ``endpoint``: LAST or EXTREMUM.
         """
-        return self.export("drift-metrics", endpoint=endpoint, **selection)
+        return self.export("drift-metrics", _BULK_FORMAT, endpoint=endpoint, **selection)
 
     def stage_attribution(self, **selection: Any) -> pd.DataFrame:
         """Each stage's share of the value change, one row per run × topic × stance × stage.
@@ -438,7 +442,7 @@ class Client:
         Columns: ``RUN_COLUMNS``, then ``topic, stance, total_delta, stage, stage_kind, delta,
         net_share, path_length, path_share, distribution_shift``.
         """
-        return self.export("stage-attribution", **selection)
+        return self.export("stage-attribution", _BULK_FORMAT, **selection)
 
     def export(
         self,
