@@ -106,7 +106,13 @@ function runValues(run: RunRow, stages: readonly StageRow[]): Record<string, str
   };
 }
 
-const upper = (s: string) => s.toUpperCase();
+const UPPER = new Map<string, string>();
+/** `s` in upper case, as GraphQL writes enum values (remembered: a few kinds and stances repeat on every row). */
+const upper = (s: string): string => {
+  let u = UPPER.get(s);
+  if (u === undefined) UPPER.set(s, (u = s.toUpperCase()));
+  return u;
+};
 
 /** A number (or null) as JSON writes it: `null` for null and for what JSON cannot hold. */
 const json = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? 'null' : String(x));
@@ -242,13 +248,25 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   if (table === 'trajectories') {
     const series = await deps.analysis.trajectories(scope, { ...sel, maxPoints: args.maxPoints });
     rows = (function* () {
+      // The largest table by row count: one row object is refilled for every point (each
+      // consumer below reads a row before asking for the next), so a million points make no garbage.
+      const values: (string | number | null)[] = new Array<string | number | null>(11);
+      const row = { run: '', values };
       for (const t of series) {
-        const stance = upper(t.stance);
+        row.run = t.runId;
+        values[0] = t.topic;
+        values[1] = upper(t.stance);
         for (const p of t.points) {
-          yield {
-            run: t.runId,
-            values: [t.topic, stance, p.stage, upper(p.stageKind), p.step, p.globalStep, p.progress, p.value, p.ciLow, p.ciHigh, p.n],
-          };
+          values[2] = p.stage;
+          values[3] = upper(p.stageKind);
+          values[4] = p.step;
+          values[5] = p.globalStep;
+          values[6] = p.progress;
+          values[7] = p.value;
+          values[8] = p.ciLow;
+          values[9] = p.ciHigh;
+          values[10] = p.n;
+          yield row;
         }
       }
     })();
@@ -308,7 +326,13 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
       out,
       all,
       (function* () {
-        for (const r of rows) yield [runValuesOf.get(r.run)!, r.values];
+        // One parts array, refilled for every row, as the rows themselves are.
+        const parts: RowValues[] = [[], []];
+        for (const r of rows) {
+          parts[0] = runValuesOf.get(r.run)!;
+          parts[1] = r.values;
+          yield parts;
+        }
       })(),
       yielder(),
     );

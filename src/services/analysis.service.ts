@@ -200,7 +200,9 @@ export class AnalysisService {
         runKey: rc.run.key,
         topic,
         stance,
-        points: points.map((p) => ({ ...p, stageKind: p.kind })),
+        // The points are this call's own: they gain the API's name for their kind in place (a
+        // spread copy of every point cost a tenth of a second per 100 runs).
+        points: points.map((p) => Object.assign(p, { stageKind: p.kind })),
       });
     }
     return out;
