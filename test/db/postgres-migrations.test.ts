@@ -18,7 +18,7 @@ let postgres: TestPostgres | undefined;
 let pool: Pool | undefined;
 
 beforeAll(async () => {
-  postgres = await startPostgres();
+  postgres = startPostgres();
   pool = new Pool({ connectionString: postgres.url });
 }, 60_000);
 afterAll(async () => {

@@ -1,11 +1,11 @@
 /**
  * A throwaway PostgreSQL 15 for tests: `initdb` into a temporary folder (run as the `postgres`
- * user when the tests run as root, since initdb refuses root), `pg_ctl start` on a free loopback
- * port with trust authentication, and `stop` to shut it down and remove the folder.
+ * user when the tests run as root, since initdb refuses root), `pg_ctl start` listening only on a
+ * Unix socket in that folder (no TCP port to collide with anything) with trust authentication,
+ * and `stop` to shut it down and remove the folder.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -16,17 +16,6 @@ export interface TestPostgres {
   stop(): void;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Runs a PostgreSQL binary, as the `postgres` user when this process is root. */
 function pg(bin: string, args: string[]): void {
   const cmd = path.join(BIN, bin);
@@ -34,26 +23,25 @@ function pg(bin: string, args: string[]): void {
   execFileSync(root ? 'runuser' : cmd, root ? ['-u', 'postgres', '--', cmd, ...args] : args, { stdio: 'pipe' });
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export function startPostgres(): TestPostgres {
   if (!fs.existsSync(path.join(BIN, 'initdb'))) {
     throw new Error(`PostgreSQL 15 is not installed at ${BIN} (on Debian: apt-get install postgresql; or set PG_BIN)`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftql-pg-'));
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
-  const port = await freePort();
   pg('initdb', ['-D', path.join(dir, 'data'), '-U', 'driftql', '--auth=trust', '--no-sync']);
   pg('pg_ctl', [
     '-D',
     path.join(dir, 'data'),
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    `-k ${dir} -c listen_addresses='' -c fsync=off`,
     '-l',
     path.join(dir, 'pg.log'),
     '-w',
     'start',
   ]);
   return {
-    url: `postgres://driftql@127.0.0.1:${port}/postgres`,
+    url: `postgres://driftql@localhost/postgres?host=${encodeURIComponent(dir)}`,
     stop() {
       try {
         pg('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
