@@ -164,14 +164,19 @@ export async function writeExport(deps: ExportDeps, scope: Scope, req: ExportReq
   );
   const runs = await catalog.runsById(runIds);
   const stagesByRun = new Map<number, StageRow[]>();
-  for (const s of await catalog.stagesOf(runIds)) stagesByRun.set(s.runId, [...(stagesByRun.get(s.runId) ?? []), s]);
+  for (const s of await catalog.stagesOf(runIds)) {
+    const list = stagesByRun.get(s.runId);
+    if (list) list.push(s);
+    else stagesByRun.set(s.runId, [s]);
+  }
   const attributes = new Map(runs.map((r) => [String(r.id), runValues(r, stagesByRun.get(r.id) ?? [])]));
 
   const out = path.join(dir, `${table}.${EXPORT_FORMATS[format].extension}`);
   const typed = (cols: [string, string][]) => `{${cols.map(([c, t]) => `${sqlString(c)}: ${sqlString(t)}`).join(', ')}}`;
   /**
-   * Writes the rows of `source` to `out` in the format asked for. Arrow goes through Parquet:
-   * DuckDB writes it with the Arrow schema in its metadata, and a worker converts it.
+   * Writes the rows of `source` to `out` in the format asked for. Arrow (of the raw tables; the
+   * analytic ones write theirs from memory) goes through Parquet: DuckDB writes it with the Arrow
+   * schema in its metadata, and a worker converts it.
    * The size is the caller's choice: no statement time limit (the rate limit still applies).
    */
   const copy = async (source: string, setup: string[] = [], teardown: string[] = []): Promise<void> => {

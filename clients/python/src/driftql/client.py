@@ -95,6 +95,11 @@ def _levels(levels: Sequence[Dict[str, str]]) -> Dict[str, str]:
     return {_factor_column(x["factor"]): x["level"] for x in levels}
 
 
+def _group_head(g: Dict[str, Any], runs: int) -> Dict[str, Any]:
+    """The columns every row of a group starts with: its label, a column per factor, topic, stance, runs."""
+    return {"label": g["label"], **_levels(g["levels"]), "topic": g["topic"], "stance": g["stance"], "runs": runs}
+
+
 def _estimate(prefix: str, est: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     return {f"{prefix}_{col}": (est or {}).get(key) for key, col in _ESTIMATE}
 
@@ -258,13 +263,7 @@ class Client:
             variables["stageKind"] = enum_value(stage_kind)
         rows = []
         for g in self.query(Q.ATTRIBUTION_SUMMARY, variables)["attributionSummary"]:
-            head = {
-                "label": g["label"],
-                **_levels(g["levels"]),
-                "topic": g["topic"],
-                "stance": g["stance"],
-                "runs": g["runs"],
-            }
+            head = _group_head(g, g["runs"])
             for k in g["kinds"]:
                 row = {**head, "stage_kind": k["stageKind"], "stage_kind_runs": k["runs"]}
                 for key, prefix in (
@@ -308,13 +307,7 @@ class Client:
             variables["stageKind"] = enum_value(stage_kind)
         rows = []
         for g in self.query(Q.GROUPED_TRAJECTORIES, variables)["groupedTrajectories"]:
-            head = {
-                "label": g["label"],
-                **_levels(g["levels"]),
-                "topic": g["topic"],
-                "stance": g["stance"],
-                "runs": len(g["runKeys"]),
-            }
+            head = _group_head(g, len(g["runKeys"]))
             for s in g["stages"]:
                 slot = {
                     "slot": s["index"],
