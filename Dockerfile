@@ -27,7 +27,9 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
-RUN mkdir -p /data && chown node:node /data && ln -s /app/dist/src/cli.js /usr/local/bin/driftql
+# /lake: the mount point of cluster mode's shared Parquet folder (deploy/docker-compose.yml); a new
+# named volume mounted there starts out owned by the node user, as this folder is.
+RUN mkdir -p /data /lake && chown node:node /data /lake && ln -s /app/dist/src/cli.js /usr/local/bin/driftql
 USER node
 VOLUME ["/data"]
 EXPOSE 4000

@@ -7,13 +7,14 @@ import cors from 'cors';
 import express from 'express';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import type { Config } from './config';
 import type { DriftDb } from './db/client';
-import { dataVersion } from './db/version';
+import { asStorage, type Storage } from './db/storage';
 import { createContext, type Context } from './graphql/context';
 import { formatError, toRequestError } from './graphql/errors';
 import { HOW_TO_GET_A_KEY } from './auth/keys.service';
-import { DriftError, UnauthenticatedError } from './errors';
+import { asDriftError, DriftError, ErrorCode, HTTP_STATUS, UnauthenticatedError } from './errors';
 import { costLimit, depthLimit } from './graphql/limits';
 import { createSchema, createServices } from './graphql/schema';
 import { graphqlHandler, stringifyResult } from './http/graphql';
@@ -36,7 +37,7 @@ export interface App {
 export const MAX_TOKENS = 10_000;
 
 export type AppLimits = Pick<Config, 'DRIFT_MAX_COST' | 'DRIFT_MAX_DEPTH'> &
-  Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS'>> &
+  Partial<Pick<Config, 'DRIFT_CACHE_ENTRIES' | 'DRIFT_CACHE_BYTES' | 'DRIFT_ANONYMOUS_READ' | 'DRIFT_CORS_ORIGINS' | 'DRIFT_TRUST_PROXY'>> &
   Partial<
     Pick<Config, 'DRIFT_QUERY_TIMEOUT_MS' | 'DRIFT_RATE_LIMIT' | 'DRIFT_MAX_UPLOAD_BYTES' | 'DRIFT_MAX_UNPACKED_BYTES' | 'DRIFT_UPLOAD_DIR'>
   >;
@@ -62,17 +63,31 @@ function corsFor(origins: string | undefined) {
   });
 }
 
-export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
+export async function createApp(source: DriftDb | Storage, limits: AppLimits): Promise<App> {
+  const storage = asStorage(source);
+  const db = storage.db;
   if (limits.DRIFT_QUERY_TIMEOUT_MS !== undefined) db.setQueryTimeout(limits.DRIFT_QUERY_TIMEOUT_MS);
-  const services = createServices(db, { cacheEntries: limits.DRIFT_CACHE_ENTRIES, cacheBytes: limits.DRIFT_CACHE_BYTES });
+  const services = createServices(storage, { cacheEntries: limits.DRIFT_CACHE_ENTRIES, cacheBytes: limits.DRIFT_CACHE_BYTES });
   const schema = await createSchema(services);
   const jobs = services.jobs;
   // A job a previous process left queued or running wrote nothing (ingest is all or nothing).
   const interrupted = await jobs.recoverInterrupted();
   if (interrupted > 0) console.log(`[driftql] ${interrupted} ingest job(s) left unfinished by a restart recovered`);
-  // Uploads live next to the database; what a crash left there (a half-received body, an
-  // unpacked bundle) belongs to no job any more.
-  const uploadRoot = limits.DRIFT_UPLOAD_DIR ?? (db.file === ':memory:' ? os.tmpdir() : `${db.file}.uploads`);
+  // Cluster mode: jobs of replicas that stop are recovered by the others.
+  storage.onMaintenance(async () => {
+    const n = await jobs.recoverInterrupted();
+    if (n > 0) console.log(`[driftql] ${n} ingest job(s) of a stopped replica recovered`);
+  });
+  // Uploads live next to the database (in cluster mode, in a folder of this replica's own);
+  // what a crash left there (a half-received body, an unpacked bundle) belongs to no job any more.
+  const uploadRoot =
+    limits.DRIFT_UPLOAD_DIR ??
+    (storage.mode === 'cluster'
+      ? // per port, so that a restarted replica sweeps what it left; never shared between replicas
+        path.join(os.tmpdir(), `driftql-uploads-${Number(process.env.PORT) > 0 ? process.env.PORT : storage.owner}`)
+      : db.file === ':memory:'
+        ? os.tmpdir()
+        : `${db.file}.uploads`);
   const swept = await sweepUploads(uploadRoot);
   if (swept > 0) console.log(`[driftql] removed ${swept} upload folder(s) left by an earlier process in ${uploadRoot}`);
   const app = express();
@@ -84,6 +99,9 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
     // GraphiQL and typed clients need the schema; Apollo turns introspection off when
     // NODE_ENV=production (which `npm start` sets so graphql-js skips its development checks).
     introspection: true,
+    // server.ts stops the server on SIGINT/SIGTERM itself (then the storage); Apollo's own handler
+    // would race it, and a second stop() during Apollo's waits forever.
+    stopOnTerminationSignals: false,
     validationRules: [depthLimit(limits.DRIFT_MAX_DEPTH)],
     // Parsing and validating a huge document costs time before any limit can look at it; real
     // operations (GraphiQL's introspection included) are far below this many tokens.
@@ -102,6 +120,10 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
   await apollo.start();
 
   app.disable('x-powered-by');
+  if (limits.DRIFT_TRUST_PROXY !== undefined) {
+    const hops = Number(limits.DRIFT_TRUST_PROXY);
+    app.set('trust proxy', Number.isInteger(hops) ? hops : limits.DRIFT_TRUST_PROXY);
+  }
   app.use(corsFor(limits.DRIFT_CORS_ORIGINS));
   const anonymousRead = (limits.DRIFT_ANONYMOUS_READ ?? 'true') === 'true';
   const principalOf = principalResolver(services.keys);
@@ -113,22 +135,38 @@ export async function createApp(db: DriftDb, limits: AppLimits): Promise<App> {
         throw new UnauthenticatedError(`this server does not answer requests without a key; ${HOW_TO_GET_A_KEY}`);
       }
       return createContext(services.catalog, principal);
-    } catch (err) {
+    } catch (thrown) {
+      const err = asDriftError(thrown);
       throw err instanceof DriftError ? toRequestError(err) : err;
     }
   };
-  // Read again only after a change in this process: a health check must not queue for a read
-  // connection behind heavy queries (the embedded database lives and dies with the process).
+  // Read again only after a change: a health check must not queue for a read connection behind
+  // heavy queries (the embedded database lives and dies with the process; a replica's mirror
+  // changes only when it hears of a new data version).
   let known: { changes: number; version: number } | undefined;
   app.get('/healthz', async (_req, res) => {
     try {
+      storage.assertAvailable();
       if (known?.changes !== db.changeCount) {
         const changes = db.changeCount;
-        known = { changes, version: await dataVersion(db) };
+        known = { changes, version: await storage.dataVersion() };
       }
-      res.json({ status: 'ok', dataVersion: known.version });
+      res.json({ status: 'ok', mode: storage.mode, dataVersion: known.version });
     } catch {
-      res.status(503).json({ status: 'unavailable' });
+      res.status(503).json({ status: 'unavailable', mode: storage.mode });
+    }
+  });
+  // Cluster mode: while the catalogue is unreachable, nothing is answered from a possibly stale
+  // mirror (a dataset may have been deleted or made private meanwhile).
+  app.use(['/graphql', '/api'], (req, res, next) => {
+    try {
+      storage.assertAvailable();
+      next();
+    } catch (err) {
+      const e = err as DriftError;
+      res.setHeader('Retry-After', '2');
+      if (req.baseUrl.startsWith('/api')) res.status(HTTP_STATUS[e.code]).json({ error: { code: e.code, message: e.message } });
+      else res.status(HTTP_STATUS[e.code]).json({ errors: [{ message: e.message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }] });
     }
   });
   // Requests per minute per API key (per address without one); /healthz above is not limited.

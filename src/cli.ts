@@ -22,7 +22,10 @@ const commands = () => import('./cli/commands');
 const progressTo = (quiet: boolean | undefined) => (quiet ? undefined : (msg: string) => process.stderr.write(`  ${msg}\n`));
 
 const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const DB_OPTION = ['--db <file>', 'DuckDB file (default: $DRIFT_DB or ./data/drift.duckdb)'] as const;
+const DB_OPTION = [
+  '--db <file>',
+  'DuckDB file (default: $DRIFT_DB or ./data/drift.duckdb; with DRIFT_CATALOG_URL and DRIFT_LAKE set and no --db: the cluster)',
+] as const;
 
 const program = new Command()
   .name('driftql')
@@ -136,6 +139,17 @@ program
   .description('apply pending migrations (the server and ingest also do this on start)')
   .option(...DB_OPTION)
   .action(async (opts: { db?: string }) => (await commands()).migrateCommand(opts));
+
+program
+  .command('migrate-to-cluster')
+  .description('copy a database file (server stopped) into an empty cluster: catalogue and keys to PostgreSQL, facts to the lake')
+  .option(...DB_OPTION)
+  .option('--catalog <url>', 'the cluster catalogue, a postgres:// URL (default: $DRIFT_CATALOG_URL)')
+  .option('--lake <dir>', "the cluster's shared Parquet folder (default: $DRIFT_LAKE)")
+  .option('--quiet', 'no progress output')
+  .action(async (opts: { db?: string; catalog?: string; lake?: string; quiet?: boolean }) =>
+    (await commands()).migrateToCluster(opts, progressTo(opts.quiet)),
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`error: ${(err as Error)?.message ?? String(err)}`);

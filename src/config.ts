@@ -27,6 +27,12 @@ const schema = z.object({
   DRIFT_ANONYMOUS_READ: z.enum(['true', 'false']).default('true'),
   /** Origins allowed to call the API from a browser: a comma-separated list, or `*`. Empty: none. */
   DRIFT_CORS_ORIGINS: z.string().default(''),
+  /**
+   * Behind a load balancer: which proxies to trust for the client address (X-Forwarded-For), as
+   * Express' "trust proxy" takes it: a hop count (1 behind one nginx), `loopback`, or addresses.
+   * Unset: none, and the per-address rate limit sees the proxy's address.
+   */
+  DRIFT_TRUST_PROXY: z.string().min(1).optional(),
   /** Largest bundle upload (the gzip tar body of POST /api/v1/bundles), in bytes; larger ones get HTTP 413. */
   DRIFT_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(2_147_483_648), // 2 GiB
   /** Most bytes an uploaded bundle may unpack to; larger ones are refused while unpacking. */
@@ -36,6 +42,22 @@ const schema = z.object({
    * next to the database. Left-overs of a crash (driftql-upload-* folders) are removed at start.
    */
   DRIFT_UPLOAD_DIR: z.string().min(1).optional(),
+  /**
+   * Cluster mode (with DRIFT_LAKE): the PostgreSQL URL of the shared catalogue. Unset: embedded
+   * mode, everything in the DRIFT_DB file.
+   */
+  DRIFT_CATALOG_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** Cluster mode: the folder of Parquet files every replica sees (a shared volume). */
+  DRIFT_LAKE: z.string().min(1).optional(),
+  /** Cluster mode: how often a replica polls the data version when no notification came, in ms. */
+  DRIFT_POLL_MS: z.coerce.number().int().min(100).default(1000),
+  /** Cluster mode: how long files of deleted dataset versions stay for replicas catching up, in ms. */
+  DRIFT_LAKE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Cluster mode: how often a replica sweeps the lake and looks for jobs of stopped replicas, in ms. */
+  DRIFT_MAINTENANCE_MS: z.coerce.number().int().min(100).default(5000),
 });
 
 export type Config = z.infer<typeof schema> & { dbPath: string };
@@ -51,5 +73,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, dbPath: path.resolve(parsed.data.DRIFT_DB) };
+  const data = parsed.data;
+  if ((data.DRIFT_CATALOG_URL === undefined) !== (data.DRIFT_LAKE === undefined)) {
+    throw new Error(
+      'invalid configuration:\n  cluster mode needs both DRIFT_CATALOG_URL (PostgreSQL) and DRIFT_LAKE (the shared Parquet folder); set both, or neither for embedded mode',
+    );
+  }
+  return { ...data, dbPath: path.resolve(data.DRIFT_DB) };
 }

@@ -17,6 +17,8 @@ export enum ErrorCode {
   TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
   /** A database statement ran past DRIFT_QUERY_TIMEOUT_MS and was stopped. */
   QUERY_TIMEOUT = 'QUERY_TIMEOUT',
+  /** Cluster mode: the shared catalogue (PostgreSQL) cannot be reached just now; retry shortly. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -29,6 +31,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.TOO_MANY_REQUESTS]: 429,
   [ErrorCode.QUERY_TIMEOUT]: 503,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
   [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
 };
 
@@ -96,4 +99,38 @@ export class QueryTimeoutError extends DriftError {
       `this query took longer than ${limitMs} ms and was stopped; narrow the selection (fewer runs or topics, a run filter, fewer grid points) or ask the server operator to raise DRIFT_QUERY_TIMEOUT_MS`,
     );
   }
+}
+
+/** Cluster mode: the catalogue database is unreachable (down, restarting, or refusing connections). */
+export class ServiceUnavailableError extends DriftError {
+  constructor(message = 'the shared catalogue database cannot be reached just now; retry in a few seconds') {
+    super(ErrorCode.SERVICE_UNAVAILABLE, message);
+  }
+}
+
+/** PostgreSQL error classes 08 (connection exception) and 57P (operator intervention: shutdown, restart). */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-4])$/;
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOENT', 'EHOSTUNREACH']);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection/i;
+
+/**
+ * True for an error that says the catalogue database could not be reached, as opposed to a
+ * query it refused. Looks through wrappers (an ORM's error keeps the driver's as `cause`).
+ */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (e instanceof ServiceUnavailableError) return true;
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code)) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** The domain error an unexpected error stands for, when there is one: an unreachable catalogue. */
+export function asDriftError(err: unknown): unknown {
+  if (err instanceof DriftError) return err;
+  return isUnavailable(err) ? new ServiceUnavailableError() : err;
 }

@@ -3,27 +3,28 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { loadConfig, loadDotEnv } from './config';
-import { DriftDb } from './db/client';
-import { migrate } from './db/migrate';
-import { isEmpty, loadDemo } from './seed';
+import { openStorage } from './db/open';
+import { loadDemo } from './seed';
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
-  const db = await DriftDb.open(config.dbPath, {
-    readConnections: config.DRIFT_READ_CONNECTIONS,
-    memoryLimit: config.DRIFT_MEMORY_LIMIT,
-    threads: config.DRIFT_THREADS,
-  });
-  const report = await migrate(db);
-  console.log(`[driftql] database ${config.dbPath}: ${report.applied.length} migration(s) applied`);
-  if (config.DRIFT_SEED_DEMO === 'true' && (await isEmpty(db))) {
+  const { storage, description } = await openStorage(config);
+  console.log(`[driftql] ${description}`);
+  if (config.DRIFT_SEED_DEMO === 'true' && (await storage.isEmpty())) {
     console.log('[driftql] empty database: loading the demo seed');
-    const r = await loadDemo(db, { progress: (m) => console.log(`[driftql]   ${m}`) });
-    console.log(`[driftql] demo seed: ${r.runs} runs, ${r.observations.toLocaleString('en-US')} observations`);
+    // In cluster mode replicas starting together take turns; the later ones find it unchanged.
+    const r = await loadDemo(storage, { progress: (m) => console.log(`[driftql]   ${m}`) });
+    console.log(`[driftql] demo seed (${r.status}): ${r.runs} runs, ${r.observations.toLocaleString('en-US')} observations`);
   }
-  const app = await createApp(db, config);
-  await new Promise<void>((resolve) => app.server.listen(config.PORT, config.HOST, resolve));
+  const app = await createApp(storage, config);
+  await new Promise<void>((resolve, reject) => {
+    app.server.once('error', reject);
+    app.server.listen(config.PORT, config.HOST, () => {
+      app.server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = app.server.address() as AddressInfo;
   console.log(`[driftql] GraphQL and GraphiQL at http://localhost:${port}/graphql`);
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`[driftql] ${signal}: shutting down`);
     await app.stop();
-    await db.close();
+    await storage.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

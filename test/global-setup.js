@@ -26,6 +26,7 @@ function cliTestFiles() {
   return [
     ...inDir('cli'),
     ...inDir('security'),
+    ...inDir('cluster'),
     path.join(__dirname, 'ingest', 'cli.test.ts'),
     path.join(__dirname, 'browser', 'cors.test.ts'),
     path.join(__dirname, 'limits', 'rate-limit.test.ts'),

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import { asc, eq, max } from 'drizzle-orm';
 import type { DriftDb } from '../db/client';
+import { asStorage, type Storage } from '../db/storage';
 import { apiKeys } from '../db/schema';
 import { ROLES, type Role } from '../domain';
 import { NotFoundError, UnauthenticatedError, UserInputError } from '../errors';
@@ -40,7 +41,11 @@ function iso(v: unknown): string {
 }
 
 export class KeyService {
-  constructor(private readonly db: DriftDb) {}
+  private readonly storage: Storage;
+
+  constructor(source: DriftDb | Storage) {
+    this.storage = asStorage(source);
+  }
 
   /** Creates a key and returns it in clear, once. */
   async create(lab: string, role: Role, name: string | null = null): Promise<{ key: string; info: ApiKeyInfo }> {
@@ -48,9 +53,8 @@ export class KeyService {
     if (!labName || labName.includes('\0')) throw new UserInputError('lab must be a non-empty name', 'lab');
     if (!ROLES.includes(role)) throw new UserInputError(`role must be one of ${ROLES.join(', ')}`, 'role');
     const key = KEY_PREFIX + crypto.randomBytes(32).toString('base64url');
-    return this.db.withWriter(async (conn) => {
-      const orm = this.db.ormOn(conn);
-      // One writer per database, so max + 1 cannot race.
+    return this.storage.serializedKeys(async (orm) => {
+      // Key writers take turns (in cluster mode across replicas), so max + 1 cannot race.
       const [last] = await orm.select({ id: max(apiKeys.id) }).from(apiKeys);
       const next = (last?.id ?? 0) + 1;
       const createdAt = new Date();
@@ -63,7 +67,7 @@ export class KeyService {
   }
 
   async list(): Promise<ApiKeyInfo[]> {
-    const rows = await this.db.orm.select().from(apiKeys).orderBy(asc(apiKeys.id));
+    const rows = await this.storage.control.select().from(apiKeys).orderBy(asc(apiKeys.id));
     return rows.map((r) => ({
       id: r.id,
       lab: r.lab,
@@ -77,8 +81,7 @@ export class KeyService {
 
   /** Revokes a key; revoking it again is a no-op. */
   async revoke(id: number): Promise<ApiKeyInfo> {
-    await this.db.withWriter(async (conn) => {
-      const orm = this.db.ormOn(conn);
+    await this.storage.serializedKeys(async (orm) => {
       const [row] = await orm.select({ revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.id, id));
       if (!row) throw new NotFoundError(`no API key with id ${id}; list keys with \`driftql keys list\``, 'id');
       if (row.revokedAt === null) await orm.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, id));
@@ -100,7 +103,7 @@ export class KeyService {
     const key = match[1]!;
     if (!KEY_PATTERN.test(key))
       throw new UnauthenticatedError(`that is not a driftql API key (they start with ${KEY_PREFIX}); ${HOW_TO_GET_A_KEY}`);
-    const [row] = await this.db.orm
+    const [row] = await this.storage.control
       .select()
       .from(apiKeys)
       .where(eq(apiKeys.hash, hashKey(key)));

@@ -5,12 +5,15 @@
 import { LOCAL_ADMIN, scopeOf } from '../auth/principal';
 import { CatalogService, type DatasetRow } from '../services/catalog.service';
 import { DatasetService } from '../services/datasets.service';
+import type { DriftDb } from '../db/client';
+import type { ClusterStorage } from '../db/cluster';
 import { sqlIdent, sqlString } from '../db/sql';
+import type { Storage } from '../db/storage';
 import fs from 'node:fs';
 import { ingestBundle, validateBundle, type IngestResult } from '../ingest/ingest';
 import { readManifest } from '../ingest/manifest';
 import { loadDemo } from '../seed';
-import { resolveDbFile, withReadOnlyDb, withWritableDb } from './database';
+import { clusterConfig, resolveDbFile, withCluster, withReadOnlyDb, withWritableDb } from './database';
 
 type Progress = ((message: string) => void) | undefined;
 
@@ -36,6 +39,11 @@ export function describe(r: IngestResult): string {
 
 export async function ingest(dir: string, opts: { db?: string; replace?: boolean }, progress: Progress): Promise<void> {
   readManifest(dir); // refuse a bad manifest before creating or opening any database file
+  const cluster = clusterConfig(opts.db);
+  if (cluster) {
+    console.log(describe(await withCluster(cluster, (s) => s.ingest(dir, { replace: opts.replace, progress }))));
+    return;
+  }
   const file = resolveDbFile(opts.db);
   const result = await withWritableDb(file, (db) => ingestBundle(db, dir, { replace: opts.replace, progress }), progress);
   console.log(describe(result));
@@ -84,13 +92,15 @@ export function datasetTable(rows: DatasetRow[]): string {
 }
 
 export async function datasetsList(opts: { db?: string; json?: boolean }): Promise<void> {
-  const file = resolveDbFile(opts.db);
-  const rows = await withReadOnlyDb(file, async (db) => {
+  const cluster = clusterConfig(opts.db);
+  const file = cluster ? 'the cluster catalogue' : resolveDbFile(opts.db);
+  const read = async (db: DriftDb): Promise<DatasetRow[]> => {
     const [table] = await db.query(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'datasets'`);
     if (!Number(table?.n)) throw new Error(`${file} holds no driftql catalogue (no datasets table); is it the right --db?`);
     // The CLI holds the database file itself: it sees every lab's datasets, private ones included.
     return new CatalogService(db).scoped(scopeOf(LOCAL_ADMIN)).datasets();
-  });
+  };
+  const rows = cluster ? await withCluster(cluster, (s) => read(s.db)) : await withReadOnlyDb(file, read);
   if (opts.json) {
     const out = rows.map((d) => ({
       id: d.id,
@@ -113,8 +123,10 @@ export async function datasetsList(opts: { db?: string; json?: boolean }): Promi
 /** Deletes one dataset version with everything derived from it (the CLI holds the file: local operator). */
 export async function datasetsDelete(id: string, opts: { db?: string }): Promise<void> {
   if (!/^\d+$/.test(id)) throw new Error(`dataset id must be a number (see \`driftql datasets list\`), got "${id}"`);
-  const file = resolveDbFile(opts.db);
-  const row = await withWritableDb(file, (db) => new DatasetService(db, new CatalogService(db)).delete(LOCAL_ADMIN, Number(id)));
+  const remove = (s: DriftDb | Storage) =>
+    new DatasetService(s, new CatalogService('mode' in s ? s.db : s)).delete(LOCAL_ADMIN, Number(id));
+  const cluster = clusterConfig(opts.db);
+  const row = cluster ? await withCluster(cluster, remove) : await withWritableDb(resolveDbFile(opts.db), remove);
   console.log(
     `deleted dataset ${row.id}: ${row.lab}/${row.name} v${row.version} (${n(row.runCount)} runs, ${n(row.observationCount)} observations)`,
   );
@@ -146,4 +158,25 @@ export async function compact(opts: { db?: string }): Promise<void> {
   const after = fs.statSync(file).size;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   console.log(`compacted ${file}: ${mib(before)} -> ${mib(after)}`);
+}
+
+/**
+ * Copies an embedded database file (with the server stopped) into an empty cluster: the
+ * catalogue to PostgreSQL, the facts to the lake. The file is only read.
+ */
+export async function migrateToCluster(opts: { db?: string; catalog?: string; lake?: string }, progress: Progress): Promise<void> {
+  const { loadConfig } = await import('../config');
+  const base = loadConfig();
+  const catalog = opts.catalog ?? base.DRIFT_CATALOG_URL;
+  const lake = opts.lake ?? base.DRIFT_LAKE;
+  if (!catalog || !lake)
+    throw new Error('name the cluster with --catalog <postgres url> and --lake <folder> (or DRIFT_CATALOG_URL and DRIFT_LAKE)');
+  const file = resolveDbFile(opts.db);
+  const config = { ...base, DRIFT_CATALOG_URL: catalog, DRIFT_LAKE: lake };
+  const out = await withReadOnlyDb(file, (db) =>
+    withCluster(config, (storage) => (storage as ClusterStorage).importEmbedded(db, progress ?? (() => undefined))),
+  );
+  console.log(
+    `migrated ${file} into the cluster: ${n(out.datasets)} dataset version(s), ${n(out.keys)} API key(s); start replicas with DRIFT_CATALOG_URL and DRIFT_LAKE`,
+  );
 }

@@ -11,9 +11,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
 import { DriftDb } from '../db/client';
 import { migrate, type MigrationReport } from '../db/migrate';
+import type { Storage } from '../db/storage';
 
 /** The database file is held by another process. */
 export class DatabaseLockedError extends Error {}
@@ -138,5 +139,27 @@ export async function withReadOnlyDb<T>(file: string, fn: (db: DriftDb) => Promi
     return await fn(db);
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The configuration of cluster mode, when DRIFT_CATALOG_URL and DRIFT_LAKE are set (in the
+ * environment or .env) and no --db names a file: then the CLI works on the shared catalogue, as
+ * every replica does, and needs no server stopped.
+ */
+export function clusterConfig(dbOption: string | undefined): Config | undefined {
+  if (dbOption !== undefined) return undefined;
+  const config = loadConfig();
+  return config.DRIFT_CATALOG_URL && config.DRIFT_LAKE ? config : undefined;
+}
+
+/** Opens the cluster's storage for one command (no listening, no sweeps) and closes it after. */
+export async function withCluster<T>(config: Config, fn: (storage: Storage) => Promise<T>): Promise<T> {
+  const { openStorage } = await import('../db/open');
+  const { storage } = await openStorage(config, { background: false });
+  try {
+    return await fn(storage);
+  } finally {
+    await storage.close();
   }
 }

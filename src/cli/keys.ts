@@ -6,7 +6,7 @@
 import { KeyService, type ApiKeyInfo } from '../auth/keys.service';
 import { ROLES, type Role } from '../domain';
 import { UserInputError } from '../errors';
-import { resolveDbFile, withReadOnlyDb, withWritableDb } from './database';
+import { clusterConfig, resolveDbFile, withCluster, withReadOnlyDb, withWritableDb } from './database';
 
 function roleOf(value: string): Role {
   const role = ROLES.find((r) => r === value);
@@ -16,8 +16,11 @@ function roleOf(value: string): Role {
 
 export async function keysCreate(opts: { lab: string; role: string; name?: string; db?: string }): Promise<void> {
   const role = roleOf(opts.role);
-  const file = resolveDbFile(opts.db);
-  const { key, info } = await withWritableDb(file, (db) => new KeyService(db).create(opts.lab, role, opts.name ?? null));
+  const create = (keys: KeyService) => keys.create(opts.lab, role, opts.name ?? null);
+  const cluster = clusterConfig(opts.db);
+  const { key, info } = cluster
+    ? await withCluster(cluster, (s) => create(new KeyService(s)))
+    : await withWritableDb(resolveDbFile(opts.db), (db) => create(new KeyService(db)));
   console.log(`created key ${info.id} (${info.role} of lab ${info.lab}${info.name ? `, "${info.name}"` : ''}):\n\n  ${key}\n`);
   console.error('Store it now: it is shown only this once (the server keeps only its hash).');
 }
@@ -37,13 +40,19 @@ function table(keys: ApiKeyInfo[]): string {
 }
 
 export async function keysList(opts: { db?: string; json?: boolean }): Promise<void> {
-  const keys = await withReadOnlyDb(resolveDbFile(opts.db), (db) => new KeyService(db).list());
+  const cluster = clusterConfig(opts.db);
+  const keys = cluster
+    ? await withCluster(cluster, (s) => new KeyService(s).list())
+    : await withReadOnlyDb(resolveDbFile(opts.db), (db) => new KeyService(db).list());
   if (opts.json) console.log(JSON.stringify(keys, null, 2));
   else console.log(keys.length ? table(keys) : 'no API keys yet; create one with `driftql keys create --lab <lab> --role admin`');
 }
 
 export async function keysRevoke(id: string, opts: { db?: string }): Promise<void> {
   if (!/^\d+$/.test(id)) throw new UserInputError(`key id must be a number (see \`driftql keys list\`), got "${id}"`, 'id');
-  const info = await withWritableDb(resolveDbFile(opts.db), (db) => new KeyService(db).revoke(Number(id)));
+  const cluster = clusterConfig(opts.db);
+  const info = cluster
+    ? await withCluster(cluster, (s) => new KeyService(s).revoke(Number(id)))
+    : await withWritableDb(resolveDbFile(opts.db), (db) => new KeyService(db).revoke(Number(id)));
   console.log(`revoked key ${info.id} (${info.role} of lab ${info.lab}); it stops working on the next request`);
 }

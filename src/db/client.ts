@@ -101,7 +101,9 @@ export class DriftDb {
 
   static async open(file: string, opts: OpenOptions = {}): Promise<DriftDb> {
     const resolved = file === ':memory:' ? file : path.resolve(file);
-    if (openFiles.has(resolved)) throw new Error(`database ${resolved} is already open in this process`);
+    // Every ':memory:' open is a database of its own.
+    const memory = resolved === ':memory:';
+    if (!memory && openFiles.has(resolved)) throw new Error(`database ${resolved} is already open in this process`);
     if (resolved !== ':memory:' && !opts.readOnly) fs.mkdirSync(path.dirname(resolved), { recursive: true });
     const config: Record<string, string> = {};
     if (opts.readOnly) config.access_mode = 'READ_ONLY';
@@ -117,7 +119,7 @@ export class DriftDb {
       }
       throw err;
     }
-    openFiles.add(resolved);
+    if (!memory) openFiles.add(resolved);
     const writer = await instance.connect();
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, opts.readConnections ?? 4); i++) readers.push(await instance.connect());

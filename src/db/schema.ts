@@ -155,6 +155,11 @@ export const ingestJobs = pgTable('ingest_jobs', {
   problems: json('problems'),
   error: text('error'),
   workDir: text('work_dir'),
+  /**
+   * The process that runs the job (cluster mode: the replica's id). A job whose replica stopped
+   * is failed by another replica; in embedded mode there is one process and this stays null.
+   */
+  owner: text('owner'),
   createdAt: timestamp('created_at').notNull(),
   startedAt: timestamp('started_at'),
   finishedAt: timestamp('finished_at'),
@@ -170,4 +175,23 @@ export const ingestOutcomes = pgTable('ingest_outcomes', {
   jobId: text('job_id').primaryKey(),
   result: json('result').notNull(),
   committedAt: timestamp('committed_at').notNull(),
+});
+
+/**
+ * Cluster mode: the Parquet files of the lake (DRIFT_LAKE) that hold each dataset version's
+ * facts. A row is added by the catalogue transaction that publishes the version, after the file
+ * is complete under its final name; `retired_at` is set when the version is deleted or replaced,
+ * and the sweep removes the file a grace period later (replicas may still read it until they
+ * hear of the change). A file in the lake without a row here was never published. Unused in
+ * embedded mode.
+ */
+export const lakeFiles = pgTable('lake_files', {
+  path: text('path').primaryKey(),
+  datasetId: integer('dataset_id').notNull(),
+  /** observations, prompt_means or checkpoint_values. */
+  tableName: text('table_name').notNull(),
+  rows: bigint('rows', { mode: 'number' }).notNull(),
+  bytes: bigint('bytes', { mode: 'number' }).notNull(),
+  publishedAt: timestamp('published_at').notNull(),
+  retiredAt: timestamp('retired_at'),
 });

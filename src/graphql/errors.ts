@@ -5,7 +5,7 @@
  */
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { DriftError, ErrorCode, HTTP_STATUS } from '../errors';
+import { asDriftError, DriftError, ErrorCode, HTTP_STATUS } from '../errors';
 
 /** The GraphQL error for a domain error: its code in `extensions.code`, the field as `argumentName`. */
 export function toGraphQLError(err: DriftError): GraphQLError {
@@ -28,6 +28,7 @@ const CLIENT_CODES = new Set<string>([
   ErrorCode.FORBIDDEN,
   ErrorCode.TOO_MANY_REQUESTS,
   ErrorCode.QUERY_TIMEOUT,
+  ErrorCode.SERVICE_UNAVAILABLE,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -57,7 +58,7 @@ export function describeValidation(errors: ValidationErrorLike[], prefix = ''): 
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   try {
-    const original = unwrapResolverError(error);
+    const original = asDriftError(unwrapResolverError(error));
     if (original instanceof DriftError) {
       const mapped = toGraphQLError(original);
       return { message: mapped.message, locations: formatted.locations, path: formatted.path, extensions: mapped.extensions };

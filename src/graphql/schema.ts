@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { KeyService } from '../auth/keys.service';
 import type { DriftDb } from '../db/client';
+import { asStorage, type Storage } from '../db/storage';
 import { AnalysisService } from '../services/analysis.service';
 import { ResultCache } from '../services/cache';
 import { CatalogService } from '../services/catalog.service';
@@ -26,7 +27,9 @@ export interface Services {
   jobs: JobService;
 }
 
-export function createServices(db: DriftDb, opts: { cacheEntries?: number; cacheBytes?: number } = {}): Services {
+export function createServices(source: DriftDb | Storage, opts: { cacheEntries?: number; cacheBytes?: number } = {}): Services {
+  const storage = asStorage(source);
+  const db = storage.db;
   const catalog = new CatalogService(db);
   const cache = new ResultCache({ maxBytes: opts.cacheBytes ?? 256 * 1024 * 1024, maxEntries: opts.cacheEntries }, () => db.changeCount);
   const analysis = new AnalysisService(db, catalog, cache);
@@ -34,9 +37,9 @@ export function createServices(db: DriftDb, opts: { cacheEntries?: number; cache
     catalog,
     analysis,
     effects: new EffectsService(analysis, cache),
-    keys: new KeyService(db),
-    datasets: new DatasetService(db, catalog),
-    jobs: new JobService(db),
+    keys: new KeyService(storage),
+    datasets: new DatasetService(storage, catalog),
+    jobs: new JobService(storage),
   };
 }
 

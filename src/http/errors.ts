@@ -1,6 +1,6 @@
 /** REST errors: domain errors as `{"error": {code, message, problems?}}` with their HTTP status. */
 import type { Response } from 'express';
-import { DriftError, ErrorCode, HTTP_STATUS, UserInputError } from '../errors';
+import { asDriftError, DriftError, ErrorCode, HTTP_STATUS, UserInputError } from '../errors';
 import { BundleError } from '../ingest/errors';
 
 /** An upload larger than the server takes (HTTP 413). */
@@ -10,7 +10,8 @@ export class PayloadTooLargeError extends UserInputError {
 }
 
 /** Sends a domain error as `{"error": {...}}`; anything else as a logged 500. */
-export function sendError(res: Response, err: unknown): void {
+export function sendError(res: Response, thrown: unknown): void {
+  const err = asDriftError(thrown);
   if (res.headersSent) {
     res.end();
     return;

@@ -3,21 +3,22 @@
  * see it. A dataset the caller cannot see is NOT_FOUND (exactly as one that never existed); one
  * they can see but may not change is FORBIDDEN.
  */
-import { eq } from 'drizzle-orm';
 import { assertCanWrite, scopeOf, type Principal } from '../auth/principal';
 import type { DriftDb } from '../db/client';
-import { datasets } from '../db/schema';
-import { bumpDataVersion } from '../db/version';
+import { asStorage, type Storage } from '../db/storage';
 import type { Visibility } from '../domain';
 import { NotFoundError } from '../errors';
-import { deleteDatasetRows } from '../ingest/ingest';
 import type { CatalogService, DatasetRow } from './catalog.service';
 
 export class DatasetService {
+  private readonly storage: Storage;
+
   constructor(
-    private readonly db: DriftDb,
+    source: DriftDb | Storage,
     private readonly catalog: CatalogService,
-  ) {}
+  ) {
+    this.storage = asStorage(source);
+  }
 
   /** The dataset as the principal sees it, checked for write access to its lab. */
   private async writable(principal: Principal, id: number): Promise<DatasetRow> {
@@ -33,22 +34,13 @@ export class DatasetService {
    */
   async delete(principal: Principal, id: number): Promise<DatasetRow> {
     const row = await this.writable(principal, id);
-    await this.db.transaction(async (conn) => {
-      await deleteDatasetRows(conn, id);
-      await bumpDataVersion(conn);
-    });
-    // Caches key on the change counter: every cached answer that could include it is gone.
-    this.db.noteChange();
+    await this.storage.deleteDataset(id);
     return row;
   }
 
   async setVisibility(principal: Principal, id: number, visibility: Visibility): Promise<DatasetRow> {
     const row = await this.writable(principal, id);
-    await this.db.transaction(async (conn) => {
-      await this.db.ormOn(conn).update(datasets).set({ visibility }).where(eq(datasets.id, id));
-      await bumpDataVersion(conn);
-    });
-    this.db.noteChange();
+    await this.storage.setVisibility(id, visibility);
     return { ...row, visibility };
   }
 }

@@ -11,10 +11,11 @@ import crypto from 'node:crypto';
 import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth/principal';
 import type { DriftDb } from '../db/client';
+import { asStorage, type Storage } from '../db/storage';
 import { ingestJobs, ingestOutcomes, type IngestJobStatus } from '../db/schema';
-import { DriftError } from '../errors';
+import { asDriftError, DriftError } from '../errors';
 import { BundleError, type Problem } from '../ingest/errors';
-import { ingestBundle, type IngestResult } from '../ingest/ingest';
+import type { IngestResult } from '../ingest/ingest';
 import { removeDir } from './extract';
 
 export type JobPhase = 'queued' | 'reading' | 'diagnosing' | 'writing' | 'aggregating' | 'committing' | 'done' | 'failed';
@@ -63,6 +64,7 @@ export interface JobServiceOptions {
 }
 
 export const INTERRUPTED = 'interrupted by a restart of the server; nothing of it was written, upload the bundle again';
+export const ORPHANED = 'the replica that took this upload stopped before finishing it; nothing of it was written, upload the bundle again';
 const INTERNAL = 'internal error; the server log has the details';
 
 /** Whether the principal may see a lab's jobs: an admin, or any key of that lab. */
@@ -123,50 +125,72 @@ function toJob(r: Row): IngestJob {
   };
 }
 
-/** One queue per database: jobs of every JobService on a database run one after another. */
+/** One queue per storage: jobs of every JobService on it run one after another. */
 const queues = new WeakMap<DriftDb, Promise<unknown>>();
 
 export type JobListener = (job: IngestJob) => void;
 
+/** Cluster mode: how often a job followed over server-sent events is read again, in ms. */
+const WATCH_MS = 500;
+
 export class JobService {
   private readonly interval: number;
   private readonly listeners = new Map<string, Set<JobListener>>();
+  private readonly watchers = new Map<string, NodeJS.Timeout>();
   private pending = 0;
+  private readonly storage: Storage;
 
-  constructor(
-    private readonly db: DriftDb,
-    opts: JobServiceOptions = {},
-  ) {
+  constructor(source: DriftDb | Storage, opts: JobServiceOptions = {}) {
+    this.storage = asStorage(source);
     this.interval = opts.progressIntervalMs ?? 250;
   }
 
   /** Writes one statement on a pooled connection (see the file comment). */
   private get orm() {
-    return this.db.orm;
+    return this.storage.control;
   }
 
   /**
-   * Marks every job left queued or running by an earlier process as failed and removes its
-   * unpacked upload. Call once at start, before any job is created.
+   * Marks every job left queued or running by a process that stopped as failed (or as
+   * succeeded, when its data committed) and removes its unpacked upload. Embedded mode calls
+   * this once at start, before any job is created; cluster mode also calls it periodically, and
+   * then only the jobs of replicas that stopped are touched (Storage.isOrphaned).
    */
   async recoverInterrupted(): Promise<number> {
-    const stale = await this.orm
-      .select({ id: ingestJobs.id, workDir: ingestJobs.workDir, progress: ingestJobs.progress, result: ingestOutcomes.result })
+    const candidates = await this.orm
+      .select({
+        id: ingestJobs.id,
+        owner: ingestJobs.owner,
+        workDir: ingestJobs.workDir,
+        progress: ingestJobs.progress,
+        result: ingestOutcomes.result,
+      })
       .from(ingestJobs)
       .leftJoin(ingestOutcomes, eq(ingestOutcomes.jobId, ingestJobs.id))
       .where(inArray(ingestJobs.status, ['queued', 'running']));
+    const orphaned = new Map<string | null, boolean>();
+    const stale: typeof candidates = [];
+    for (const job of candidates) {
+      if (!orphaned.has(job.owner)) orphaned.set(job.owner, await this.storage.isOrphaned(job.owner));
+      if (orphaned.get(job.owner)) stale.push(job);
+    }
+    const message = this.storage.mode === 'cluster' ? ORPHANED : INTERRUPTED;
     for (const job of stale) {
       const before = (job.progress as JobProgress | null) ?? { phase: 'queued', rows: null, message: '' };
       const result = job.result as IngestResult | null;
       // Its ingest committed before the restart: the data is there, and the job succeeded.
       const patch: Partial<Row> = result
         ? { status: 'succeeded', result, progress: { phase: 'done', rows: result.observations, message: doneMessage(result) } }
-        : { status: 'failed', error: INTERRUPTED, progress: { ...before, phase: 'failed', message: INTERRUPTED } };
-      await this.orm
+        : { status: 'failed', error: message, progress: { ...before, phase: 'failed', message } };
+      // Only if still unfinished: another replica may have recovered it meanwhile.
+      const [changed] = await this.orm
         .update(ingestJobs)
         .set({ ...patch, finishedAt: new Date(), workDir: null })
-        .where(eq(ingestJobs.id, job.id));
-      if (job.workDir) await removeDir(job.workDir).catch(() => undefined);
+        .where(and(eq(ingestJobs.id, job.id), inArray(ingestJobs.status, ['queued', 'running'])))
+        .returning();
+      if (changed) for (const l of this.listeners.get(job.id) ?? []) l(toJob(changed));
+      // The upload folder is on the stopped process' machine; in embedded mode that is this one.
+      if (job.workDir && this.storage.mode === 'embedded') await removeDir(job.workDir).catch(() => undefined);
     }
     return stale.length;
   }
@@ -190,14 +214,15 @@ export class JobService {
         progress,
         problems: [],
         workDir,
+        owner: this.storage.owner,
         createdAt: new Date(),
       })
       .returning();
     this.pending++;
-    const previous = queues.get(this.db) ?? Promise.resolve();
+    const previous = queues.get(this.storage.db) ?? Promise.resolve();
     const run = previous.then(() => this.run(id, input.bundleDir, workDir, input));
     queues.set(
-      this.db,
+      this.storage.db,
       run.catch(() => undefined),
     );
     void run.catch((err: unknown) => console.error(`[driftql] ingest job ${id} could not be recorded`, err)).finally(() => this.pending--);
@@ -249,15 +274,32 @@ export class JobService {
     let set = this.listeners.get(id);
     if (!set) this.listeners.set(id, (set = new Set()));
     set.add(listener);
+    // In cluster mode the job may run on another replica, whose writes this process does not
+    // see: its row is read again every WATCH_MS while someone listens (listeners skip repeats).
+    if (this.storage.mode === 'cluster' && !this.watchers.has(id)) {
+      const timer = setInterval(() => {
+        void this.get(id)
+          .then((job) => {
+            if (job) for (const l of this.listeners.get(id) ?? []) l(job);
+          })
+          .catch(() => undefined);
+      }, WATCH_MS);
+      timer.unref();
+      this.watchers.set(id, timer);
+    }
     return () => {
       set.delete(listener);
-      if (set.size === 0) this.listeners.delete(id);
+      if (set.size === 0) {
+        this.listeners.delete(id);
+        clearInterval(this.watchers.get(id));
+        this.watchers.delete(id);
+      }
     };
   }
 
   /** Resolves when every job created so far has ended. */
   async idle(): Promise<void> {
-    while (this.pending > 0) await (queues.get(this.db) ?? Promise.resolve());
+    while (this.pending > 0) await (queues.get(this.storage.db) ?? Promise.resolve());
   }
 
   private async run(id: string, bundleDir: string, workDir: string, input: NewJob): Promise<void> {
@@ -282,18 +324,14 @@ export class JobService {
     };
     let patch: Partial<Row>;
     try {
-      const result = await ingestBundle(this.db, bundleDir, {
+      const result = await this.storage.ingest(bundleDir, {
         replace: input.replace,
         dryRun: input.dryRun,
         progress: onProgress,
         // The outcome is written by the ingest's own transaction, so that a crash after the
         // commit cannot leave visible data under a job that says it failed (see recoverInterrupted).
-        beforeCommit: async (conn, outcome) => {
-          await conn.run(`INSERT INTO ingest_outcomes (job_id, result, committed_at) VALUES ($1, $2, CAST($3 AS TIMESTAMP))`, [
-            id,
-            JSON.stringify(outcome),
-            new Date().toISOString().replace('T', ' ').replace('Z', ''),
-          ]);
+        jobId: id,
+        onCommit: async () => {
           clearTimeout(timer);
           timer = undefined;
           progress = { ...progress, phase: 'committing', message: 'committing' };
@@ -302,7 +340,8 @@ export class JobService {
         },
       });
       patch = { status: 'succeeded', result, progress: { phase: 'done', rows: result.observations, message: doneMessage(result) } };
-    } catch (err) {
+    } catch (thrown) {
+      const err = asDriftError(thrown);
       const problems = err instanceof BundleError ? err.problems : [];
       const known = err instanceof DriftError;
       if (!known) console.error(`[driftql] ingest job ${id} failed`, err);

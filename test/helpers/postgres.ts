@@ -13,6 +13,10 @@ const BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 export interface TestPostgres {
   url: string;
+  /** Stops the server only (`pg_ctl stop -m fast`), keeping its data. */
+  halt(): void;
+  /** Starts it again on the same data and socket. */
+  resume(): void;
   stop(): void;
 }
 
@@ -30,21 +34,29 @@ export function startPostgres(): TestPostgres {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftql-pg-'));
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
   pg('initdb', ['-D', path.join(dir, 'data'), '-U', 'driftql', '--auth=trust', '--no-sync']);
-  pg('pg_ctl', [
-    '-D',
-    path.join(dir, 'data'),
-    '-o',
-    `-k ${dir} -c listen_addresses='' -c fsync=off`,
-    '-l',
-    path.join(dir, 'pg.log'),
-    '-w',
-    'start',
-  ]);
+  const start = () =>
+    pg('pg_ctl', [
+      '-D',
+      path.join(dir, 'data'),
+      '-o',
+      `-k ${dir} -c listen_addresses='' -c fsync=off`,
+      '-l',
+      path.join(dir, 'pg.log'),
+      '-w',
+      'start',
+    ]);
+  start();
   return {
     url: `postgres://driftql@localhost/postgres?host=${encodeURIComponent(dir)}`,
+    halt() {
+      pg('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+    },
+    resume: start,
     stop() {
       try {
         pg('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+      } catch {
+        // already stopped (halt)
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
