@@ -129,6 +129,16 @@ describe('two replicas over one catalogue and lake', () => {
     }
   });
 
+  it('a job followed over server-sent events on the other replica reports each change to the end', async () => {
+    const bundle = validBundle(path.join(dir, 'followed'), { lab: 'mila-demo', name: 'followed', version: '1' });
+    const id = await push(replica(0), bundle, 'mila');
+    const res = await fetch(`${replica(1)}/api/v1/jobs/${id}/events`, { headers: auth('mila') });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const text = await res.text(); // the server ends the stream when the job ends
+    const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as Job);
+    expect(events.at(-1)).toMatchObject({ id, status: 'succeeded' });
+  });
+
   it('two uploads of one dataset identity with different content on two replicas: one wins, the other is a conflict', async () => {
     const a = validBundle(path.join(dir, 'race-a'), { lab: 'lab-p', name: 'race', version: '1', seed: 1 });
     const b = validBundle(path.join(dir, 'race-b'), { lab: 'lab-p', name: 'race', version: '1', seed: 2 });
