@@ -104,6 +104,7 @@ export class ClusterStorage implements Storage {
   private timers: NodeJS.Timeout[] = [];
   private readonly maintenance: (() => Promise<void>)[] = [];
   private maintaining = false;
+  private refreshFailure: string | undefined;
 
   private constructor(
     readonly db: DriftDb,
@@ -500,10 +501,17 @@ export class ClusterStorage implements Storage {
   private async poll(): Promise<void> {
     try {
       const version = await readVersion(this.pg);
-      this.polledOk = true;
       if (version !== this.version) await this.refresh();
-    } catch {
+      this.polledOk = true;
+      this.refreshFailure = undefined;
+    } catch (err) {
+      // Unavailable until the catalogue answers and the lake's files can be read again.
       this.polledOk = false;
+      const message = (err as Error).message;
+      if (!isUnavailable(err) && message !== this.refreshFailure) {
+        this.refreshFailure = message;
+        console.error(`[driftql] cannot bring this replica up to date (answering SERVICE_UNAVAILABLE meanwhile): ${message}`);
+      }
     }
   }
 

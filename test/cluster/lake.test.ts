@@ -11,7 +11,7 @@ import { eventually } from '../helpers/cluster';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { CONFORMANCE } from '../helpers/server';
 import { tempDir } from '../helpers/tmp';
-import { brokenBundle } from '../upload/bundles';
+import { brokenBundle, validBundle } from '../upload/bundles';
 
 const dir = tempDir('driftql-lake-');
 const lake = path.join(dir, 'lake');
@@ -75,4 +75,26 @@ it('files of a deleted version stay for the grace period, then the sweep removes
   expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(1500);
   const [n] = await storage.db.query('SELECT count(*) AS n FROM observations');
   expect(Number(n!.n)).toBe(0);
+});
+
+it('a replace keeps the run ids, publishes the new files and retires the old ones', async () => {
+  const first = await storage.ingest(validBundle(path.join(dir, 'v1'), { lab: 'lab-r', name: 'r', version: '1', seed: 1 }));
+  const ids = async () => (await storage.db.query('SELECT key, id FROM runs ORDER BY key')).map((r) => `${r.key}=${r.id}`);
+  const sum = async () => Number((await storage.db.query('SELECT sum(p_support) AS s FROM observations'))[0]!.s);
+  const before = { ids: await ids(), sum: await sum(), files: [...files().keys()] };
+  expect(before.files).toHaveLength(3);
+  await expect(storage.ingest(validBundle(path.join(dir, 'v1b'), { lab: 'lab-r', name: 'r', version: '1', seed: 2 }))).rejects.toThrow(
+    /already loaded with different content/,
+  );
+  const second = await storage.ingest(validBundle(path.join(dir, 'v1c'), { lab: 'lab-r', name: 'r', version: '1', seed: 2 }), {
+    replace: true,
+  });
+  expect(second.status).toBe('replaced');
+  expect(second.datasetId).not.toBe(first.datasetId);
+  expect(await ids()).toEqual(before.ids);
+  expect(await sum()).not.toBeCloseTo(before.sum, 6);
+  // The old files stay (retired) for the grace period beside the new ones.
+  const now = [...files().keys()];
+  expect(now).toHaveLength(6);
+  expect(now).toEqual(expect.arrayContaining(before.files));
 });

@@ -12,7 +12,6 @@ import { startServerProcess, type ServerProcess } from '../helpers/process';
 import { CONFORMANCE, startServer, type TestServer } from '../helpers/server';
 import { tempDir } from '../helpers/tmp';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers are read loosely and checked with expect */
 const dir = tempDir('driftql-migrate-');
 const file = path.join(dir, 'drift.duckdb');
 const lake = path.join(dir, 'lake');
