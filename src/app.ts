@@ -164,9 +164,22 @@ export async function createApp(source: DriftDb | Storage, limits: AppLimits): P
       next();
     } catch (err) {
       const e = err as DriftError;
-      res.setHeader('Retry-After', '2');
-      if (req.baseUrl.startsWith('/api')) res.status(HTTP_STATUS[e.code]).json({ error: { code: e.code, message: e.message } });
-      else res.status(HTTP_STATUS[e.code]).json({ errors: [{ message: e.message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }] });
+      const respond = () => {
+        res.setHeader('Retry-After', '2');
+        if (req.baseUrl.startsWith('/api')) res.status(HTTP_STATUS[e.code]).json({ error: { code: e.code, message: e.message } });
+        else
+          res.status(HTTP_STATUS[e.code]).json({ errors: [{ message: e.message, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }] });
+      };
+      // Answering before the request body is read makes Node close the connection under a
+      // client that may already be reusing it: read a small body first; for a large one (an
+      // upload) say the connection closes.
+      if (req.complete || Number(req.headers['content-length'] ?? 0) > 1_048_576) {
+        if (!req.complete) res.setHeader('Connection', 'close');
+        respond();
+      } else {
+        req.once('end', respond);
+        req.resume();
+      }
     }
   });
   // Requests per minute per API key (per address without one); /healthz above is not limited.

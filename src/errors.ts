@@ -110,9 +110,9 @@ export class ServiceUnavailableError extends DriftError {
 
 /** PostgreSQL error classes 08 (connection exception) and 57P (operator intervention: shutdown, restart). */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-4])$/;
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOENT', 'EHOSTUNREACH']);
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH']);
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection/i;
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection|connect ENOENT \S*\.s\.PGSQL\./i;
 
 /**
  * True for an error that says the catalogue database could not be reached, as opposed to a

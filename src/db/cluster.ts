@@ -43,6 +43,10 @@ const KEYS_LOCK = 7_237_926_770_002n;
 const MIGRATE_LOCK = 7_237_926_770_003n;
 const LIVENESS_SPACE = 72_379_267;
 const CHANNEL = 'driftql_data';
+/** Longest wait for the ingest lock of a deletion, visibility or key change, in ms. */
+const LOCK_WAIT_MS = 5000;
+/** How long a replica's liveness lock must stay free before its jobs are taken for orphaned, in ms. */
+const ORPHAN_CONFIRM_MS = 3000;
 
 /** Catalogue tables mirrored into every replica's DuckDB, in insertion order. */
 const CATALOGUE: [string, PgTable][] = [
@@ -105,6 +109,11 @@ export class ClusterStorage implements Storage {
   private readonly maintenance: (() => Promise<void>)[] = [];
   private maintaining = false;
   private refreshFailure: string | undefined;
+  private reconnecting = false;
+  /** When the mirror was last known to hold the catalogue's current version (ms since epoch). */
+  private confirmedAt = 0;
+  /** Owners whose liveness lock was found free, and when first. */
+  private readonly suspects = new Map<string, number>();
 
   private constructor(
     readonly db: DriftDb,
@@ -117,9 +126,19 @@ export class ClusterStorage implements Storage {
   }
 
   static async open(opts: ClusterOptions): Promise<ClusterStorage> {
-    const pool = new pg.Pool({ connectionString: opts.catalogUrl, max: 8, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000 });
-    // An idle connection that PostgreSQL closes (a restart) must not bring the process down.
-    pool.on('error', (err) => console.error(`[driftql] catalogue connection lost: ${err.message}`));
+    const pool = new pg.Pool({
+      connectionString: opts.catalogUrl,
+      max: 12,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+    });
+    // A connection that PostgreSQL closes (a restart) must not bring the process down, whether
+    // it is idle in the pool or checked out (pg-pool listens only to idle ones): the query on it
+    // fails instead.
+    const lost = (err: Error) => console.error(`[driftql] catalogue connection lost: ${err.message}`);
+    pool.on('error', lost);
+    pool.on('connect', (client) => client.on('error', lost));
     let db: DriftDb | undefined;
     try {
       await migrateCatalogue(pool);
@@ -171,8 +190,12 @@ export class ClusterStorage implements Storage {
   }
 
   private async refreshOnce(): Promise<void> {
+    const asked = Date.now();
     const snap = await this.readSnapshot(this.version);
-    if (!snap) return;
+    if (!snap) {
+      this.confirmedAt = Math.max(this.confirmedAt, asked);
+      return;
+    }
     await this.db.transaction(async (conn) => {
       const orm = this.db.ormOn(conn);
       for (const [name] of [...CATALOGUE].reverse()) await conn.run(`DELETE FROM ${name}`);
@@ -186,6 +209,7 @@ export class ClusterStorage implements Storage {
     });
     this.snapshot = snap;
     this.version = snap.version;
+    this.confirmedAt = Math.max(this.confirmedAt, asked);
     this.db.noteChange();
   }
 
@@ -222,7 +246,16 @@ export class ClusterStorage implements Storage {
     try {
       await client.query('BEGIN');
       try {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [key.toString()]);
+        // Waiting behind a long ingest must not hold a connection for minutes.
+        await client.query(`SET LOCAL lock_timeout = '${LOCK_WAIT_MS}ms'`);
+        try {
+          await client.query('SELECT pg_advisory_xact_lock($1)', [key.toString()]);
+        } catch (err) {
+          if ((err as { code?: string }).code === '55P03') {
+            throw new ServiceUnavailableError('an upload is being written to the cluster just now; retry when it has finished');
+          }
+          throw err;
+        }
         const out = await fn(drizzle(client), client);
         await client.query('COMMIT');
         return out;
@@ -279,15 +312,17 @@ export class ClusterStorage implements Storage {
             await this.publish(lock, conn, outcome.datasetId, opts.jobId ? { jobId: opts.jobId, result: outcome } : undefined);
           },
         });
-        if (result.status === 'ingested' || result.status === 'replaced') await this.refresh().catch(() => undefined);
+        if (result.status === 'ingested' || result.status === 'replaced') await this.catchUp();
         return result;
       } finally {
         await scratch.close();
         for (const f of [file, `${file}.wal`]) fs.rmSync(f, { force: true });
       }
     } finally {
+      // Closed rather than returned to the pool: were the unlock to fail on a live connection,
+      // the pool would hand out a connection still holding the cluster's ingest lock.
       if (locked) await lock.query('SELECT pg_advisory_unlock($1)', [INGEST_LOCK.toString()]).catch(() => undefined);
-      lock.release();
+      lock.release(true);
     }
   }
 
@@ -319,6 +354,7 @@ export class ClusterStorage implements Storage {
       .where(sql`${schema.topics.id} IN (SELECT topic_id FROM prompts WHERE dataset_id = ${datasetId})`);
     const files = await this.lake.write(source, datasetId);
     const now = new Date();
+    let committing = false;
     try {
       await client.query('BEGIN');
       try {
@@ -348,15 +384,18 @@ export class ClusterStorage implements Storage {
           );
         if (job) await orm.insert(schema.ingestOutcomes).values({ jobId: job.jobId, result: job.result, committedAt: now });
         await bumpAndNotify(client);
+        committing = true;
         await client.query('COMMIT');
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!committing) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       }
     } catch (err) {
-      // Not published: nothing lists these files. (Were the process to die here instead, the
-      // next sweep would remove them.)
-      this.lake.discard(files);
+      // Not published: nothing lists these files. Once COMMIT was sent its outcome is unknown
+      // (the connection may have dropped after PostgreSQL committed), so the files stay and the
+      // sweep, which reads lake_files under the lock, decides. (Were the process to die here,
+      // the next sweep would remove unlisted files too.)
+      if (!committing) this.lake.discard(files);
       throw err;
     }
   }
@@ -398,7 +437,7 @@ export class ClusterStorage implements Storage {
         await lock.query('SELECT pg_advisory_unlock($1)', [INGEST_LOCK.toString()]).catch(() => undefined);
       }
     } finally {
-      lock.release();
+      lock.release(true);
     }
   }
 
@@ -408,7 +447,7 @@ export class ClusterStorage implements Storage {
       await deleteCatalogueRows(orm, id, new Date());
       await bumpAndNotify(client);
     });
-    await this.refresh();
+    await this.catchUp();
   }
 
   async setVisibility(id: number, visibility: Visibility): Promise<void> {
@@ -417,7 +456,16 @@ export class ClusterStorage implements Storage {
       await orm.update(schema.datasets).set({ visibility }).where(eq(schema.datasets.id, id));
       await bumpAndNotify(client);
     });
-    await this.refresh();
+    await this.catchUp();
+  }
+
+  /**
+   * Refreshes after a change this replica committed, so that it serves its own change at once;
+   * a failure is left to the poll (the change itself is committed and must not be reported as
+   * failed).
+   */
+  private async catchUp(): Promise<void> {
+    await this.refresh().catch((err: unknown) => console.error(`[driftql] refresh after a change failed: ${(err as Error).message}`));
   }
 
   async dataVersion(): Promise<number> {
@@ -431,23 +479,42 @@ export class ClusterStorage implements Storage {
 
   // ---- liveness, availability, maintenance -------------------------------------------------
 
+  /**
+   * An owner is orphaned when its liveness lock has been free on two checks at least
+   * ORPHAN_CONFIRM_MS apart: a replica whose catalogue connection blinked (a PostgreSQL restart)
+   * takes its lock again within that time.
+   */
   async isOrphaned(owner: string | null): Promise<boolean> {
     if (owner === null) return true;
     if (owner === this.owner) return false;
     const client = await this.pool.connect();
+    let got = false;
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS got', [LIVENESS_SPACE, owner]);
-      const got = Boolean((rows[0] as { got: boolean } | undefined)?.got);
+      got = Boolean((rows[0] as { got: boolean } | undefined)?.got);
       if (got) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LIVENESS_SPACE, owner]);
-      return got;
     } finally {
-      client.release();
+      client.release(got);
     }
+    if (!got) {
+      this.suspects.delete(owner);
+      return false;
+    }
+    const first = this.suspects.get(owner) ?? Date.now();
+    this.suspects.set(owner, first);
+    return Date.now() - first >= ORPHAN_CONFIRM_MS;
   }
 
+  /**
+   * Unavailable while the catalogue cannot be reached or the mirror has not been confirmed
+   * current for a while: a replica must not answer from a copy that may lack a deletion or a
+   * change of visibility.
+   */
   assertAvailable(): void {
     if (this.closed) throw new ServiceUnavailableError('this replica is shutting down; retry (another replica will answer)');
-    if (this.opts.background !== false && (!this.listening || !this.polledOk)) throw new ServiceUnavailableError();
+    if (this.opts.background === false) return;
+    const stale = Date.now() - this.confirmedAt > Math.max(3 * (this.opts.pollMs ?? 1000), 3000);
+    if (!this.listening || !this.polledOk || stale) throw new ServiceUnavailableError();
   }
 
   onMaintenance(fn: () => Promise<void>): void {
@@ -467,26 +534,39 @@ export class ClusterStorage implements Storage {
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', () => void this.refresh().catch(() => undefined));
-    await client.connect();
+    try {
+      await client.connect();
+      await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LIVENESS_SPACE, this.owner]);
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.listener = client;
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LIVENESS_SPACE, this.owner]);
-    await client.query(`LISTEN ${CHANNEL}`);
     this.listening = true;
-    // Changes made while no one listened.
-    await this.refresh();
+    // Changes made while no one listened (a failure is the poll's to retry).
+    await this.refresh().catch(() => undefined);
   }
 
   private async reconnect(): Promise<void> {
-    for (let wait = 250; !this.closed && !this.listening; wait = Math.min(wait * 2, 2000)) {
-      try {
-        await this.listen();
-        console.log('[driftql] catalogue connection restored');
-        return;
-      } catch {
-        this.listener?.end().catch(() => undefined);
-        this.listener = undefined;
-        await new Promise((r) => setTimeout(r, wait).unref());
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    try {
+      for (let wait = 250; !this.closed && !this.listening; wait = Math.min(wait * 2, 2000)) {
+        try {
+          await this.listen();
+          console.log('[driftql] catalogue connection restored');
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, wait).unref());
+        }
       }
+    } finally {
+      this.reconnecting = false;
     }
   }
 
@@ -500,8 +580,12 @@ export class ClusterStorage implements Storage {
 
   private async poll(): Promise<void> {
     try {
-      const version = await readVersion(this.pg);
+      // On the listening connection: a pool full of waiting writers must not look like an outage.
+      if (!this.listener) throw new ServiceUnavailableError();
+      const asked = Date.now();
+      const version = await readVersion(drizzle(this.listener));
       if (version !== this.version) await this.refresh();
+      else this.confirmedAt = Math.max(this.confirmedAt, asked);
       this.polledOk = true;
       this.refreshFailure = undefined;
     } catch (err) {
@@ -521,9 +605,11 @@ export class ClusterStorage implements Storage {
     try {
       for (const fn of this.maintenance) await fn();
       const client = await this.pool.connect();
+      let got = false;
       try {
         const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS got', [INGEST_LOCK.toString()]);
-        if ((rows[0] as { got: boolean } | undefined)?.got) {
+        got = Boolean((rows[0] as { got: boolean } | undefined)?.got);
+        if (got) {
           try {
             await this.sweepLocked(client, true);
           } finally {
@@ -531,7 +617,8 @@ export class ClusterStorage implements Storage {
           }
         }
       } finally {
-        client.release();
+        // A connection that held the session lock is closed, never handed out again.
+        client.release(got);
       }
     } catch (err) {
       if (!isUnavailable(err)) console.error('[driftql] cluster maintenance failed', err);
@@ -556,6 +643,10 @@ export class ClusterStorage implements Storage {
     }
     const listed = await orm.select({ path: schema.lakeFiles.path }).from(schema.lakeFiles);
     const removed = this.lake.sweepUnlisted(new Set(listed.map((r) => r.path)));
+    // Scratch databases of ingests that died on this machine (none runs while the lock is held).
+    for (const name of fs.readdirSync(os.tmpdir())) {
+      if (/^driftql-ingest-[0-9a-f-]{36}\.duckdb(\.wal)?$/.test(name)) fs.rmSync(path.join(os.tmpdir(), name), { force: true });
+    }
     if (removed > 0) console.log(`[driftql] lake sweep: removed ${removed} unpublished file(s)`);
   }
 
@@ -615,5 +706,5 @@ async function migrateCatalogue(pool: pg.Pool): Promise<void> {
 
 /** A connection URL without its password, for messages. */
 export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@').replace(/([?&]password=)[^&]*/i, '$1***');
 }

@@ -13,7 +13,7 @@ import type { Principal } from '../auth/principal';
 import type { DriftDb } from '../db/client';
 import { asStorage, type Storage } from '../db/storage';
 import { ingestJobs, ingestOutcomes, type IngestJobStatus } from '../db/schema';
-import { asDriftError, DriftError } from '../errors';
+import { asDriftError, DriftError, isUnavailable } from '../errors';
 import { BundleError, type Problem } from '../ingest/errors';
 import type { IngestResult } from '../ingest/ingest';
 import { removeDir } from './extract';
@@ -137,6 +137,8 @@ export class JobService {
   private readonly interval: number;
   private readonly listeners = new Map<string, Set<JobListener>>();
   private readonly watchers = new Map<string, NodeJS.Timeout>();
+  /** Jobs of this process that are queued or running. */
+  private readonly active = new Set<string>();
   private pending = 0;
   private readonly storage: Storage;
 
@@ -171,6 +173,11 @@ export class JobService {
     const orphaned = new Map<string | null, boolean>();
     const stale: typeof candidates = [];
     for (const job of candidates) {
+      // This process' own job that it no longer queues or runs (its last write failed) is stale too.
+      if (job.owner !== null && job.owner === this.storage.owner) {
+        if (!this.active.has(job.id)) stale.push(job);
+        continue;
+      }
       if (!orphaned.has(job.owner)) orphaned.set(job.owner, await this.storage.isOrphaned(job.owner));
       if (orphaned.get(job.owner)) stale.push(job);
     }
@@ -200,7 +207,9 @@ export class JobService {
     const id = crypto.randomUUID();
     const workDir = input.workDir ?? input.bundleDir;
     const progress: JobProgress = { phase: 'queued', rows: null, message: 'waiting for earlier jobs' };
-    const [row] = await this.orm
+    // Marked as this process' own before its row exists, so a recovery pass never takes it for stale.
+    this.active.add(id);
+    const inserting = this.orm
       .insert(ingestJobs)
       .values({
         id,
@@ -218,6 +227,10 @@ export class JobService {
         createdAt: new Date(),
       })
       .returning();
+    const [row] = await inserting.catch((err: unknown) => {
+      this.active.delete(id);
+      throw err;
+    });
     this.pending++;
     const previous = queues.get(this.storage.db) ?? Promise.resolve();
     const run = previous.then(() => this.run(id, input.bundleDir, workDir, input));
@@ -303,8 +316,53 @@ export class JobService {
   }
 
   private async run(id: string, bundleDir: string, workDir: string, input: NewJob): Promise<void> {
+    try {
+      await this.runClaimed(id, bundleDir, workDir, input);
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  /** Writes a job's last change, retrying while the catalogue is unreachable (cluster mode). */
+  private async finish(id: string, patch: Partial<Omit<Row, 'id'>>): Promise<void> {
+    for (let wait = 500; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        await this.update(id, patch);
+        return;
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private async runClaimed(id: string, bundleDir: string, workDir: string, input: NewJob): Promise<void> {
     let progress: JobProgress = { phase: 'reading', rows: null, message: 'starting' };
-    await this.update(id, { status: 'running', startedAt: new Date(), progress });
+    // Claimed only while still queued: a job another replica took for orphaned is not run.
+    let claimed: Row | undefined;
+    try {
+      [claimed] = await this.orm
+        .update(ingestJobs)
+        .set({ status: 'running', startedAt: new Date(), progress })
+        .where(and(eq(ingestJobs.id, id), eq(ingestJobs.status, 'queued')))
+        .returning();
+    } catch (err) {
+      const message = asDriftError(err) instanceof DriftError ? (asDriftError(err) as DriftError).message : INTERNAL;
+      await removeDir(workDir).catch(() => undefined);
+      await this.finish(id, {
+        status: 'failed',
+        error: message,
+        progress: { ...progress, phase: 'failed', message },
+        finishedAt: new Date(),
+        workDir: null,
+      });
+      return;
+    }
+    if (!claimed) {
+      await removeDir(workDir).catch(() => undefined);
+      return;
+    }
+    for (const l of this.listeners.get(id) ?? []) l(toJob(claimed));
     // Progress is written at most every `interval` ms; the latest message always lands.
     let lastWrite = Date.now();
     let timer: NodeJS.Timeout | undefined;
@@ -357,6 +415,6 @@ export class JobService {
       await writing;
       await removeDir(workDir).catch(() => undefined);
     }
-    await this.update(id, { ...patch, finishedAt: new Date(), workDir: null });
+    await this.finish(id, { ...patch, finishedAt: new Date(), workDir: null });
   }
 }

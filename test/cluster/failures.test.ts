@@ -116,9 +116,21 @@ describe('cluster failures', () => {
     expect(seen.body.data.datasets).toEqual([{ name: 'big', observationCount: 500_000 }]);
   }, 240_000);
 
-  it('restarting PostgreSQL under load: requests fail with SERVICE_UNAVAILABLE meanwhile, and the replicas recover alone', async () => {
+  it('restarting PostgreSQL under load and during an ingest: requests fail with SERVICE_UNAVAILABLE meanwhile, the replicas recover alone, the job ends', async () => {
     const replicas = cluster.replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
     expect(replicas.length).toBeGreaterThanOrEqual(2);
+    // Written before the load starts: writing it blocks this process for seconds, and the load's
+    // idle keep-alive connections would meanwhile be closed by the server under the client.
+    // Its ingest will hold the cluster's ingest lock when PostgreSQL goes away.
+    const big = validBundle(path.join(dir, 'big2'), {
+      lab: 'lab-k',
+      name: 'big',
+      version: '2',
+      runs: Array.from({ length: 10 }, (_, i) => `big.r${i}`),
+      topics: ['t1', 't2', 't3', 't4', 't5'],
+      prompts: 100,
+      generations: 20,
+    });
     const outcomes = new Map<string, number>();
     const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
     let running = true;
@@ -131,13 +143,20 @@ describe('cluster failures', () => {
             const code = res.body.errors?.[0]?.extensions?.code;
             note(res.status === 200 && !res.body.errors ? 'ok' : `${res.status} ${code}`);
           } catch (err) {
-            note(`network ${(err as Error).message}`);
+            note(`network ${(err as Error).message} ${String(((err as Error).cause as Error | undefined)?.message)}`);
           }
           await new Promise((res) => setTimeout(res, 20));
         }
       }),
     );
-    await new Promise((r) => setTimeout(r, 500));
+    const during = await push(replicas[0]!.url, big, 'big2');
+    await eventually(
+      async () => ((await job(replicas[0]!.url, during)).status === 'running' ? true : undefined),
+      30_000,
+      'the ingest to start',
+      20,
+    );
+    await new Promise((r) => setTimeout(r, 300));
     cluster.pg.halt();
     await new Promise((r) => setTimeout(r, 3000));
     cluster.pg.resume();
@@ -156,6 +175,17 @@ describe('cluster failures', () => {
     }
     running = false;
     await Promise.all(load);
+    // The interrupted ingest's job ends (failed, or succeeded had it committed first), never stuck.
+    const ended = await eventually(
+      async () => {
+        const j = await job(replicas[1]!.url, during);
+        return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
+      },
+      60_000,
+      'the interrupted job to end',
+      200,
+    );
+    expect(['succeeded', 'failed']).toContain(ended.status);
     const kinds = [...outcomes.keys()].sort();
     expect(kinds).toEqual(['503 SERVICE_UNAVAILABLE', 'ok']);
     for (const r of replicas) expect(r.child.exitCode).toBeNull();
