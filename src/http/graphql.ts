@@ -36,16 +36,27 @@ function blocksOf(body: string): string[] {
   return blocks;
 }
 
-/** Resolves when the socket wants more, or is gone. */
+const drainWaiters = new WeakMap<express.Response, (() => void)[]>();
+
+/**
+ * Resolves when the socket wants more, or is gone. One pair of listeners per response: the
+ * `compression` middleware moves 'drain' listeners onto its zlib stream, where `res.off` cannot
+ * remove them, so adding one per wait would pile them up.
+ */
 function drained(res: express.Response): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
+    let waiting = drainWaiters.get(res);
+    if (!waiting) {
+      const list: (() => void)[] = [];
+      waiting = list;
+      drainWaiters.set(res, list);
+      const wake = () => {
+        for (const f of list.splice(0)) f();
+      };
+      res.on('drain', wake);
+      res.on('close', wake);
+    }
+    waiting.push(resolve);
   });
 }
 
