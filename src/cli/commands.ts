@@ -55,12 +55,24 @@ export async function validate(dir: string, progress: Progress): Promise<void> {
 }
 
 export async function seed(opts: { db?: string; out?: string }, progress: Progress): Promise<void> {
+  const cluster = clusterConfig(opts.db);
+  if (cluster) {
+    console.log(describe(await withCluster(cluster, (s) => loadDemo(s, { keepIn: opts.out, progress }))));
+    return;
+  }
   const file = resolveDbFile(opts.db);
   const result = await withWritableDb(file, (db) => loadDemo(db, { keepIn: opts.out, progress }), progress);
   console.log(describe(result));
 }
 
 export async function migrateCommand(opts: { db?: string }): Promise<void> {
+  const cluster = clusterConfig(opts.db);
+  if (cluster) {
+    // Opening the cluster's storage migrates its catalogue (as every replica does on start).
+    await withCluster(cluster, async () => undefined);
+    console.log('the cluster catalogue is migrated');
+    return;
+  }
   const file = resolveDbFile(opts.db);
   // Opening the file applies pending migrations; report what that did.
   const report = await withWritableDb(file, async (_db, migrations) => migrations);
@@ -138,6 +150,11 @@ export async function datasetsDelete(id: string, opts: { db?: string }): Promise
  * swapped in only when complete, with the server stopped (the CLI must hold the file).
  */
 export async function compact(opts: { db?: string }): Promise<void> {
+  if (clusterConfig(opts.db)) {
+    throw new Error(
+      'compact rewrites a database file (--db); in cluster mode the lake holds no deleted rows, and the sweep removes the files of deleted versions',
+    );
+  }
   const file = resolveDbFile(opts.db);
   const copy = `${file}.compact-${process.pid}`;
   const before = fs.statSync(file).size;

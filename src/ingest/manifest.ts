@@ -157,6 +157,28 @@ function deeperThan(root: unknown, limit: number): (string | number)[] | null {
   return null;
 }
 
+/**
+ * The first string (value or key) holding a NUL character: PostgreSQL, which holds the catalogue
+ * in cluster mode, cannot store one, so no mode accepts it.
+ */
+function nulString(root: unknown): (string | number)[] | null {
+  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: root, path: [] }];
+  while (stack.length) {
+    const { v, path: at } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return at;
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    for (const [k, x] of entries) {
+      if (typeof k === 'string' && k.includes('\0')) return [...at, k];
+      stack.push({ v: x, path: [...at, k] });
+    }
+  }
+  return null;
+}
+
 function jsonPath(p: readonly PropertyKey[]): string {
   return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
 }
@@ -191,6 +213,16 @@ export function readManifest(dir: string): Manifest {
         file: MANIFEST,
         field: jsonPath(tooDeep) || undefined,
         message: `nests objects and lists more than ${MAX_DEPTH} levels deep; flatten this metadata`,
+      },
+    ]);
+  }
+  const nul = nulString(json);
+  if (nul) {
+    throw new BundleError([
+      {
+        file: MANIFEST,
+        field: jsonPath(nul) || undefined,
+        message: 'holds a NUL character (\\u0000); remove it, no text field may contain one',
       },
     ]);
   }

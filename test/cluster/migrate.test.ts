@@ -52,6 +52,17 @@ it('moves a database file into an empty cluster, where a replica answers exactly
     expect({ query: q.name, answer: await res.json() }).toEqual({ query: q.name, answer: { data: want.data } });
   }
 
+  // The CLI works on the cluster when its two variables are set and no --db is given.
+  const cluster = { DRIFT_CATALOG_URL: pg.url, DRIFT_LAKE: lake };
+  const listed = runCli(dir, ['datasets', 'list', '--json'], cluster);
+  expect(listed.status).toBe(0);
+  expect((JSON.parse(listed.stdout) as { name: string; runCount: number }[]).map((d) => [d.name, d.runCount])).toEqual([
+    ['conformance', 24],
+  ]);
+  const compact = runCli(dir, ['compact'], cluster);
+  expect(compact.status).not.toBe(0);
+  expect(compact.stderr).toMatch(/in cluster mode the lake holds no deleted rows/);
+
   await embedded.close();
   embedded = undefined;
   const again = runCli(dir, ['migrate-to-cluster', '--db', file, '--catalog', pg.url, '--lake', lake]);

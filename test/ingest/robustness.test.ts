@@ -111,3 +111,16 @@ it('seeds beyond 32 bits are kept exactly; totalSteps beyond them are refused by
     /field runs\[0\]\.stages\[1\]\.totalSteps: must be at most 2147483647/,
   );
 });
+
+it('a NUL character in any manifest text is refused by field (the cluster catalogue cannot store one), and nothing is written', async () => {
+  const b = smallBundle({ name: 'nul' });
+  const manifest = clone(b.manifest);
+  manifest.dataset.description = 'line one\u0000line two';
+  const err = await ingestBundle(db, fresh({ manifest, files: b.files })).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BundleError);
+  expect((err as BundleError).problems).toEqual([
+    { file: 'manifest.json', field: 'dataset.description', message: expect.stringMatching(/holds a NUL character/) },
+  ]);
+  const [row] = await db.query(`SELECT count(*) AS n FROM datasets WHERE name = 'nul'`);
+  expect(Number(row!.n)).toBe(0);
+});
