@@ -12,6 +12,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY seeds ./seeds
+# The explorer (bundled by Vite into dist/explorer) and the typed client it is built on.
+COPY explorer ./explorer
+COPY clients/typescript ./clients/typescript
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim AS runtime

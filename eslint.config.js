@@ -20,6 +20,7 @@ module.exports = tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
+    ignores: ['explorer/**'],
     plugins: { import: importPlugin },
     languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: __dirname } },
     settings: {
@@ -36,6 +37,12 @@ module.exports = tseslint.config(
       'import/no-duplicates': ['error', { 'prefer-inline': true }],
       'no-duplicate-imports': 'off',
     },
+  },
+  {
+    // The explorer is a browser bundle with its own tsconfig (JSX for Preact, DOM, ES modules).
+    files: ['explorer/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { project: './explorer/tsconfig.json', tsconfigRootDir: __dirname } },
+    rules: { '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }] },
   },
   {
     files: ['**/*.js'],

@@ -19,7 +19,9 @@ const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const STAMP = path.join(DIST, '.build-stamp');
 const BIN = path.join(DIST, 'src', 'cli.js');
-const SOURCE_DIRS = ['src', 'seeds', 'bench'];
+const SOURCE_DIRS = ['src', 'seeds', 'bench', 'explorer', 'clients/typescript/src'];
+const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.css', '.html'];
+const EXPLORER_INDEX = path.join(DIST, 'explorer', 'index.html');
 const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 /** Every input of the build, relative to the package root, sorted. */
@@ -36,7 +38,7 @@ function inputs() {
       const child = path.posix.join(rel, e.name);
       if (e.isDirectory()) {
         if (e.name !== 'node_modules' && e.name !== 'out') walk(child);
-      } else if (e.name.endsWith('.ts')) out.push(child);
+      } else if (SOURCE_EXTENSIONS.some((x) => e.name.endsWith(x))) out.push(child);
     }
   };
   SOURCE_DIRS.forEach(walk);
@@ -53,6 +55,7 @@ function staleReason() {
     return 'no previous build';
   }
   if (!fs.existsSync(BIN)) return 'dist/src/cli.js is missing';
+  if (fs.existsSync(path.join(ROOT, 'explorer')) && !fs.existsSync(EXPLORER_INDEX)) return 'dist/explorer is missing';
   const files = inputs();
   if (files.join('\n') !== stamp.files) return 'source files were added or removed';
   for (const f of files) {
@@ -88,6 +91,7 @@ function build({ force = false, allowTypeErrors = false, log = (m) => process.st
     log(`[driftql] tsc reported type errors; using its output anyway:\n${output}`);
   }
   fs.chmodSync(BIN, 0o755); // the `driftql` bin
+  buildExplorer(log);
   if (r.status === 0) {
     fs.writeFileSync(STAMP, inputs().join('\n'));
     const t = new Date(started);
@@ -95,6 +99,24 @@ function build({ force = false, allowTypeErrors = false, log = (m) => process.st
   }
   log(`[driftql] built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { built: true, reason };
+}
+
+/** Bundles the explorer (explorer/, Vite) into dist/explorer, which the server serves at `/`. */
+function buildExplorer(log) {
+  if (!fs.existsSync(path.join(ROOT, 'explorer', 'vite.config.ts'))) return;
+  let vite;
+  try {
+    vite = path.join(path.dirname(require.resolve('vite/package.json', { paths: [ROOT] })), 'bin', 'vite.js');
+  } catch {
+    throw new Error('cannot build the explorer: Vite is not installed; run `npm install` (with dev dependencies) first');
+  }
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', path.join('explorer', 'vite.config.ts')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status ?? r.signal}):\n${`${r.stdout ?? ''}${r.stderr ?? ''}`.trim()}`);
+  log(`[driftql] bundled the explorer into dist/explorer in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 module.exports = { build, staleReason };

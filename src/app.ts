@@ -6,9 +6,11 @@ import compression from 'compression';
 import cors from 'cors';
 import express from 'express';
 import http from 'node:http';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from './config';
+import { ROOT } from './paths';
 import type { DriftDb } from './db/client';
 import { asStorage, type Storage } from './db/storage';
 import { createContext, type Context } from './graphql/context';
@@ -250,7 +252,18 @@ export async function createApp(source: DriftDb | Storage, limits: AppLimits): P
       res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
     },
   );
-  app.get('/', (_req, res) => res.redirect('/graphql'));
+  // The explorer (explorer/, bundled into dist/explorer at build time): hashed assets may be
+  // kept by browsers for a year; the page itself is revalidated so a new build is seen at once.
+  const explorer = path.join(ROOT, 'dist', 'explorer');
+  if (fs.existsSync(path.join(explorer, 'index.html'))) {
+    app.use('/assets', express.static(path.join(explorer, 'assets'), { immutable: true, maxAge: '365d', index: false }));
+    app.get('/', (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(explorer, 'index.html'));
+    });
+  } else {
+    app.get('/', (_req, res) => res.redirect('/graphql'));
+  }
 
   return {
     server,

@@ -29,6 +29,8 @@ function cliTestFiles() {
     ...inDir('cluster'),
     path.join(__dirname, 'ingest', 'cli.test.ts'),
     path.join(__dirname, 'browser', 'cors.test.ts'),
+    // The explorer test loads the bundle the build writes to dist/explorer.
+    path.join(__dirname, 'browser', 'explorer.test.ts'),
     path.join(__dirname, 'limits', 'rate-limit.test.ts'),
     path.join(__dirname, 'upload', 'crash.test.ts'),
     path.join(__dirname, 'upload', 'while-serving.test.ts'),

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { blockExternal, launchChromium } from '../helpers/browser';
 import { startServer, type TestServer } from '../helpers/server';
 import { tempDir } from '../helpers/tmp';
 
@@ -24,14 +24,7 @@ describe('GraphiQL in a browser, offline', () => {
 
   it('loads with no internet and runs a query', async () => {
     const context = await browser.newContext();
-    const external: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'blob:' || url.protocol === 'data:')
-        return route.continue();
-      external.push(url.href);
-      return route.abort();
-    });
+    const external = await blockExternal(context);
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -22,4 +22,20 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Aborts every request of the context that would leave this machine (anything but loopback,
+ * blob: and data:) and returns the list of what was refused, so a test can prove a page works
+ * offline.
+ */
+export async function blockExternal(context: BrowserContext): Promise<string[]> {
+  const external: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+    external.push(url.href);
+    return route.abort();
+  });
+  return external;
 }
