@@ -94,6 +94,11 @@ export async function createApp(source: DriftDb | Storage, limits: AppLimits): P
   if (swept > 0) console.log(`[driftql] removed ${swept} upload folder(s) left by an earlier process in ${uploadRoot}`);
   const app = express();
   const server = http.createServer(app);
+  // Idle keep-alive connections stay open for 65 s (Node's default is 5 s), longer than load
+  // balancers and HTTP clients keep theirs: a client must never send a request on a connection
+  // the server is closing at that moment. Headers must arrive within a second more.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,

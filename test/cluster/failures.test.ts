@@ -36,8 +36,9 @@ async function gql(url: string, query: string, who?: string): Promise<{ status: 
   return { status: res.status, body: await res.json() };
 }
 
+/** Pushes a bundle folder, or an archive made beforehand (so that packing does not run during a load). */
 async function push(url: string, bundleDir: string, name: string): Promise<string> {
-  const file = await tarGzOf(bundleDir, path.join(dir, `${name}.tar.gz`));
+  const file = bundleDir.endsWith('.tar.gz') ? bundleDir : await tarGzOf(bundleDir, path.join(dir, `${name}.tar.gz`));
   const res = await fetch(`${url}/api/v1/bundles`, {
     method: 'POST',
     headers: { 'content-type': 'application/gzip', ...auth('writer') },
@@ -131,6 +132,7 @@ describe('cluster failures', () => {
       prompts: 100,
       generations: 20,
     });
+    const bigArchive = await tarGzOf(big, path.join(dir, 'big2.tar.gz'));
     const outcomes = new Map<string, number>();
     const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
     let running = true;
@@ -149,7 +151,7 @@ describe('cluster failures', () => {
         }
       }),
     );
-    const during = await push(replicas[0]!.url, big, 'big2');
+    const during = await push(replicas[0]!.url, bigArchive, 'big2');
     await eventually(
       async () => ((await job(replicas[0]!.url, during)).status === 'running' ? true : undefined),
       30_000,
