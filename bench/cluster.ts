@@ -41,16 +41,17 @@ import {
   SERVER_ENV,
   benchTempDir,
   cleanupOnExit,
+  compare,
   freePort,
   log,
   machine,
   median,
   options,
-  quantile,
   report,
   round,
   sleep,
   track,
+  type Stat,
 } from './common';
 import { SCALES, generateBundles, prng, type Scale } from './generate';
 import { FROM_CP, FROM_RAW, Q, SQL, allRuns, gqlCall, variedCharts, type Source } from './queries';
@@ -425,42 +426,6 @@ function cpuUse(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
 
 // ---------------------------------------------------------------------------------------------
 // GraphQL, the queries and the raw DuckDB baselines: those of bench/run.ts (bench/queries.ts).
-
-async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = process.hrtime.bigint();
-  const r = await fn();
-  return [Number(process.hrtime.bigint() - t0) / 1e6, r];
-}
-
-interface Stat {
-  p50: number;
-  p95: number;
-  /** every timed call, ms, in call order */
-  samples: number[];
-}
-
-const stat = (ms: number[]): Stat => ({
-  p50: round(quantile(ms, 0.5), 2),
-  p95: round(quantile(ms, 0.95), 2),
-  samples: ms.map((x) => round(x, 2)),
-});
-
-/**
- * run.ts's `compare`: two untimed warm-up calls each, then `reps` rounds in which every contender
- * runs once, the starting contender rotating from round to round.
- */
-async function compare(reps: number, fns: Record<string, () => Promise<unknown>>): Promise<Record<string, Stat>> {
-  const names = Object.keys(fns);
-  for (let w = 0; w < 2; w++) for (const n of names) await fns[n]!();
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let i = 0; i < reps; i++) {
-    for (let k = 0; k < names.length; k++) {
-      const n = names[(k + i) % names.length]!;
-      samples[n]!.push((await timeIt(fns[n]!))[0]);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, stat(samples[n]!)]));
-}
 
 /** Whether two answers agree: the same shape and strings, numbers within a relative 1e-9. */
 function sameAnswer(a: unknown, b: unknown, at = ''): string | null {

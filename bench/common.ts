@@ -234,3 +234,38 @@ export const report = {
     process.stdout.write(md);
   },
 };
+
+// Timing contenders against each other (bench/run.ts, bench/cluster.ts).
+
+export async function timeIt<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = process.hrtime.bigint();
+  const r = await fn();
+  return [Number(process.hrtime.bigint() - t0) / 1e6, r];
+}
+
+export interface Stat {
+  p50: number;
+  p95: number;
+  /** every timed call, ms, in call order */
+  samples: number[];
+}
+
+export const stat = (ms: number[]): Stat => ({ p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), samples: ms });
+
+/**
+ * Times several contenders on the same task: two untimed warm-up calls each, then `reps` rounds in
+ * which every contender runs once, the starting contender rotating from round to round, so that
+ * noise from other work on the machine falls on all of them alike.
+ */
+export async function compare(reps: number, fns: Record<string, () => Promise<unknown>>): Promise<Record<string, Stat>> {
+  const names = Object.keys(fns);
+  for (let w = 0; w < 2; w++) for (const n of names) await fns[n]!();
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < reps; i++) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(k + i) % names.length]!;
+      samples[n]!.push((await timeIt(fns[n]!))[0]);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, stat(samples[n]!)]));
+}

@@ -19,9 +19,3 @@ export async function loadDemo(
     if (!opts.keepIn) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-
-/** True when no dataset has been ingested yet. */
-export async function isEmpty(db: DriftDb): Promise<boolean> {
-  const [row] = await db.query('SELECT count(*) AS n FROM datasets');
-  return Number(row?.n ?? 0) === 0;
-}

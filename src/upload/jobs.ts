@@ -347,7 +347,8 @@ export class JobService {
         .where(and(eq(ingestJobs.id, id), eq(ingestJobs.status, 'queued')))
         .returning();
     } catch (err) {
-      const message = asDriftError(err) instanceof DriftError ? (asDriftError(err) as DriftError).message : INTERNAL;
+      const known = asDriftError(err);
+      const message = known instanceof DriftError ? known.message : INTERNAL;
       await removeDir(workDir).catch(() => undefined);
       await this.finish(id, {
         status: 'failed',

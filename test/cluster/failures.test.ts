@@ -48,6 +48,30 @@ async function push(url: string, bundleDir: string, name: string): Promise<strin
   return ((await res.json()) as any).job.id as string;
 }
 
+/** The job once it has ended (succeeded or failed), read from `url`. */
+const finished = (url: string, id: string, timeoutMs: number) =>
+  eventually(
+    async () => {
+      const j = await job(url, id);
+      return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
+    },
+    timeoutMs,
+    `job ${id} to end`,
+    100,
+  );
+
+/** Large enough that its ingest takes a while: 10 runs × 5 checkpoints × 5 topics × 100 prompts × 20 generations. */
+const bigBundle = (version: string) =>
+  validBundle(path.join(dir, `big-${version}`), {
+    lab: 'lab-k',
+    name: 'big',
+    version,
+    runs: Array.from({ length: 10 }, (_, i) => `big.r${i}`),
+    topics: ['t1', 't2', 't3', 't4', 't5'],
+    prompts: 100,
+    generations: 20,
+  });
+
 const job = async (url: string, id: string) => (await (await fetch(`${url}/api/v1/jobs/${id}`, { headers: auth('writer') })).json()) as any;
 const lakeFiles = () =>
   fs
@@ -59,16 +83,7 @@ const lakeFiles = () =>
 describe('cluster failures', () => {
   it('kill -9 of a replica during an ingest: nothing is published, the other serves on, the job fails, a new push succeeds', async () => {
     const [one, two] = cluster.replicas as [(typeof cluster.replicas)[0], (typeof cluster.replicas)[0]];
-    // Large enough that its ingest takes a while: 10 runs × 5 checkpoints × 5 topics × 100 prompts × 20 generations.
-    const big = validBundle(path.join(dir, 'big'), {
-      lab: 'lab-k',
-      name: 'big',
-      version: '1',
-      runs: Array.from({ length: 10 }, (_, i) => `big.r${i}`),
-      topics: ['t1', 't2', 't3', 't4', 't5'],
-      prompts: 100,
-      generations: 20,
-    });
+    const big = bigBundle('1');
     const before = await gql(two.url, '{ datasets { name } }', 'writer');
     const filesBefore = lakeFiles().filter((f) => !f.startsWith('.tmp'));
     const id = await push(one.url, big, 'big');
@@ -101,15 +116,7 @@ describe('cluster failures', () => {
 
     // A new push of the same bundle, to the surviving replica, succeeds.
     const again = await push(two.url, big, 'big-again');
-    const done = await eventually(
-      async () => {
-        const j = await job(two.url, again);
-        return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
-      },
-      120_000,
-      'the new push to finish',
-      100,
-    );
+    const done = await finished(two.url, again, 120_000);
     expect(done).toMatchObject({ status: 'succeeded', result: { status: 'ingested', observations: 500_000 } });
     // A replacement replica starts and serves it.
     const three = await cluster.addReplica();
@@ -123,15 +130,7 @@ describe('cluster failures', () => {
     // Written before the load starts: writing it blocks this process for seconds, and the load's
     // idle keep-alive connections would meanwhile be closed by the server under the client.
     // Its ingest will hold the cluster's ingest lock when PostgreSQL goes away.
-    const big = validBundle(path.join(dir, 'big2'), {
-      lab: 'lab-k',
-      name: 'big',
-      version: '2',
-      runs: Array.from({ length: 10 }, (_, i) => `big.r${i}`),
-      topics: ['t1', 't2', 't3', 't4', 't5'],
-      prompts: 100,
-      generations: 20,
-    });
+    const big = bigBundle('2');
     const bigArchive = await tarGzOf(big, path.join(dir, 'big2.tar.gz'));
     const outcomes = new Map<string, number>();
     const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
@@ -178,15 +177,7 @@ describe('cluster failures', () => {
     running = false;
     await Promise.all(load);
     // The interrupted ingest's job ends (failed, or succeeded had it committed first), never stuck.
-    const ended = await eventually(
-      async () => {
-        const j = await job(replicas[1]!.url, during);
-        return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
-      },
-      60_000,
-      'the interrupted job to end',
-      200,
-    );
+    const ended = await finished(replicas[1]!.url, during, 60_000);
     expect(['succeeded', 'failed']).toContain(ended.status);
     const kinds = [...outcomes.keys()].sort();
     expect(kinds).toEqual(['503 SERVICE_UNAVAILABLE', 'ok']);
@@ -194,14 +185,7 @@ describe('cluster failures', () => {
     // Writes work again too.
     const bundle = validBundle(path.join(dir, 'after'), { lab: 'lab-k', name: 'after', version: '1' });
     const id = await push(replicas[0]!.url, bundle, 'after');
-    const done = await eventually(
-      async () => {
-        const j = await job(replicas[1]!.url, id);
-        return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
-      },
-      30_000,
-      'a push after the restart',
-    );
+    const done = await finished(replicas[1]!.url, id, 30_000);
     expect(done.status).toBe('succeeded');
   }, 120_000);
 });
