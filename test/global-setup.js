@@ -31,6 +31,7 @@ function cliTestFiles() {
     path.join(__dirname, 'browser', 'cors.test.ts'),
     // The explorer test loads the bundle the build writes to dist/explorer.
     path.join(__dirname, 'browser', 'explorer.test.ts'),
+    path.join(__dirname, 'browser', 'explorer-views.test.ts'),
     path.join(__dirname, 'limits', 'rate-limit.test.ts'),
     path.join(__dirname, 'upload', 'crash.test.ts'),
     path.join(__dirname, 'upload', 'while-serving.test.ts'),

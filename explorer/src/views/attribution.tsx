@@ -80,6 +80,8 @@ export function AttributionView({ state, setState, runIds }: ViewProps) {
         Plot.tip(
           shown,
           Plot.pointer({
+            lineWidth: 60,
+            maxRadius: 80,
             x: 'mean',
             y: 'topic',
             fx: 'stageKind',

@@ -126,6 +126,7 @@ export function DriftMapView({ state, setState, runIds }: ViewProps) {
         Plot.tip(
           cells,
           Plot.pointer({
+            lineWidth: 60,
             x: 'column',
             y: 'topic',
             channels: {

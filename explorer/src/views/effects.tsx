@@ -88,7 +88,8 @@ export function EffectsView({ state, setState, runIds }: ViewProps) {
         Plot.dot(cells, { x: 'x', fx: second ? 'panel' : undefined, y: 'mean', fill: '#4e79a7', r: 4 }),
         Plot.tip(
           cells,
-          Plot.pointer({
+          Plot.pointerX({
+            lineWidth: 60,
             x: 'x',
             y: 'mean',
             fx: second ? 'panel' : undefined,
@@ -116,6 +117,7 @@ export function EffectsView({ state, setState, runIds }: ViewProps) {
             Plot.tip(
               shown,
               Plot.pointerY({
+                lineWidth: 60,
                 x: 'difference',
                 y: 'pair',
                 channels: { difference: 'difference', 'CI low': 'ciLow', 'CI high': 'ciHigh', p: 'pValue', 'p (Holm)': 'pAdjusted' },

@@ -95,10 +95,11 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
           strokeWidth: 1.8,
           ...facet,
         }),
-        Plot.dot(shown, Plot.pointer({ x: 'globalProgress', y: 'mean', fill: 'group', r: 4, ...facet })),
+        Plot.dot(shown, Plot.pointerX({ x: 'globalProgress', y: 'mean', fill: 'group', r: 4, ...facet })),
         Plot.tip(
           shown,
-          Plot.pointer({
+          Plot.pointerX({
+            lineWidth: 60,
             x: 'globalProgress',
             y: 'mean',
             ...facet,

@@ -101,10 +101,11 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics }: 
           ? Plot.areaY(rows, { x: 'globalStep', y1: 'ciLow', y2: 'ciHigh', z: 'series', fill: 'colour', fillOpacity: 0.12, ...facet })
           : null,
         Plot.lineY(rows, { x: 'globalStep', y: 'value', z: 'series', stroke: 'colour', strokeWidth: 1.5, ...facet }),
-        Plot.dot(rows, Plot.pointer({ x: 'globalStep', y: 'value', ...facet, fill: 'colour', r: 4 })),
+        Plot.dot(rows, Plot.pointerX({ x: 'globalStep', y: 'value', ...facet, fill: 'colour', r: 4 })),
         Plot.tip(
           rows,
-          Plot.pointer({
+          Plot.pointerX({
+            lineWidth: 60,
             x: 'globalStep',
             y: 'value',
             ...facet,
