@@ -58,19 +58,31 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
     [groups],
   );
   const options = useMemo((): Plot.PlotOptions | null => {
-    if (!rows.length) return null;
+    if (!rows.some((r) => r.mean !== null)) return null;
     const slots = new Map<number, string>();
     for (const g of groups)
       for (const s of g.stages) if (!slots.has(s.index)) slots.set(s.index, `${s.stage} (${s.stageKind.toLowerCase()})`);
-    const boundaries = [...slots].map(([index, stage]) => ({ x: index, stage }));
     const topicFacets = !state.topic;
     const facet = { fy: topicFacets ? 'topic' : undefined, fx: !state.stance ? 'stance' : undefined };
     const shown = rows.filter((r) => r.mean !== null);
+    // A slot no run has values in (a base stage of one checkpoint has no progress) is not drawn.
+    const from = Math.floor(Math.min(...shown.map((r) => r.globalProgress)));
+    const to = Math.max(...rows.map((r) => r.globalProgress));
+    // A stage with a value at one progress only (a base model's single checkpoint) is a dot with its interval.
+    const single = new Set(
+      groups.flatMap((g) =>
+        g.stages
+          .filter((st) => st.points.filter((p) => p.mean !== null).length === 1)
+          .map((st) => `${g.label} ${g.topic} ${g.stance} ${st.stage}`),
+      ),
+    );
+    const singles = shown.filter((r) => single.has(`${r.group} ${r.topic} ${r.stance} ${r.stage}`));
+    const boundaries = [...slots].filter(([index]) => index >= from).map(([index, stage]) => ({ x: index, stage }));
     return {
       width: Math.max(640, Math.min(1400, innerWidth - 48)),
       height: topicFacets ? 60 + 150 * new Set(rows.map((r) => r.topic)).size : 420,
       marginRight: topicFacets ? 110 : 20,
-      x: { label: 'stage slot + progress (run-level axis)', grid: true },
+      x: { label: 'stage slot + progress (run-level axis)', grid: true, domain: [from, to] },
       y: { label: state.stance ? `mean value (${state.stance.toLowerCase()})` : 'mean value', grid: true },
       color: { legend: true, label: 'group' },
       fy: { label: null },
@@ -95,6 +107,8 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
           strokeWidth: 1.8,
           ...facet,
         }),
+        Plot.ruleX(singles, { x: 'globalProgress', y1: 'ciLow', y2: 'ciHigh', stroke: 'group', strokeWidth: 2, ...facet }),
+        Plot.dot(singles, { x: 'globalProgress', y: 'mean', fill: 'group', r: 3, ...facet }),
         Plot.dot(shown, Plot.pointerX({ x: 'globalProgress', y: 'mean', fill: 'group', r: 4, ...facet })),
         Plot.tip(
           shown,
@@ -151,7 +165,7 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
                 <th>stance</th>
                 <th>runs</th>
                 <th>stage</th>
-                <th>mean at end</th>
+                <th>last mean</th>
                 <th>CI</th>
                 <th>n</th>
                 <th>drift magnitude (mean)</th>
@@ -160,7 +174,7 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
             <tbody>
               {groups.flatMap((g) =>
                 g.stages.map((s) => {
-                  const end = s.points.at(-1);
+                  const end = s.points.filter((p) => p.mean !== null).at(-1);
                   return (
                     <tr key={`${g.label} ${g.topic} ${g.stance} ${s.index}`}>
                       <td>{g.label}</td>

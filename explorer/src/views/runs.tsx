@@ -1,18 +1,28 @@
 /** Runs: the filterable table whose selection feeds the other views. */
 import { useMemo } from 'preact/hooks';
+import { RunsDocument } from '../../../clients/typescript/src/client';
+import { graphiqlHref } from '../api';
 import { downloadCsv } from '../download';
 import { COLUMNS, type RunRow } from '../runs';
 import type { State } from '../state';
 
-/** The runs the table shows: every filter's text is contained in its column (case-insensitive). */
+/**
+ * The runs the table shows: in every filtered column the cell contains (case-insensitive) the
+ * filter's text, or one of its comma-separated alternatives ("dpo, simpo").
+ */
 export function visibleRuns(runs: RunRow[], filter: State['filter']): RunRow[] {
-  return runs.filter((r) =>
-    Object.entries(filter).every(([c, v]) =>
-      String(r[c as keyof RunRow] ?? '')
-        .toLowerCase()
-        .includes(v.toLowerCase()),
-    ),
-  );
+  const tests = Object.entries(filter).map(([column, text]) => {
+    const alternatives = text
+      .toLowerCase()
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
+    return (r: RunRow) => {
+      const cell = String(r[column as keyof RunRow] ?? '').toLowerCase();
+      return !alternatives.length || alternatives.some((a) => cell.includes(a));
+    };
+  });
+  return runs.filter((r) => tests.every((t) => t(r)));
 }
 
 export function RunsView({ state, setState, runs }: { state: State; setState: (s: State) => void; runs: RunRow[] }) {
@@ -27,7 +37,10 @@ export function RunsView({ state, setState, runs }: { state: State; setState: (s
           select shown
         </button>{' '}
         <button onClick={() => setState({ ...state, runs: [] })}>clear selection</button>{' '}
-        <button onClick={() => downloadCsv(visible, ['id', ...COLUMNS.map((c) => c.id)], 'driftql-runs')}>download CSV</button>
+        <button onClick={() => downloadCsv(visible, ['id', ...COLUMNS.map((c) => c.id)], 'driftql-runs')}>download CSV</button>{' '}
+        <a href={graphiqlHref(RunsDocument, { first: 200 })} target="_blank" rel="noopener">
+          open this query in GraphiQL
+        </a>
       </p>
       <table>
         <thead>

@@ -84,6 +84,8 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics }: 
     const topicFacets = !state.topic;
     const stanceFacets = !state.stance;
     const facet = { fy: topicFacets ? 'topic' : undefined, fx: stanceFacets ? 'stance' : undefined };
+    // Bands stay readable where many overlap.
+    const bandOpacity = Math.max(0.03, Math.min(0.15, 1.2 / answer.data!.trajectories.length));
     const facetCount = topicFacets ? new Set(rows.map((r) => r.topic)).size : 1;
     return {
       width: Math.max(640, Math.min(1400, innerWidth - 48)),
@@ -98,7 +100,15 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics }: 
         Plot.ruleX(boundaries, { x: 'x', ...facet, stroke: '#8a93a6', strokeDasharray: '3,3' }),
         Plot.text(labelled, { x: 'x', text: 'stage', ...facet, frameAnchor: 'top', textAnchor: 'start', dx: 3, dy: 2, fill: '#5b6478' }),
         state.bands
-          ? Plot.areaY(rows, { x: 'globalStep', y1: 'ciLow', y2: 'ciHigh', z: 'series', fill: 'colour', fillOpacity: 0.12, ...facet })
+          ? Plot.areaY(rows, {
+              x: 'globalStep',
+              y1: 'ciLow',
+              y2: 'ciHigh',
+              z: 'series',
+              fill: 'colour',
+              fillOpacity: bandOpacity,
+              ...facet,
+            })
           : null,
         Plot.lineY(rows, { x: 'globalStep', y: 'value', z: 'series', stroke: 'colour', strokeWidth: 1.5, ...facet }),
         Plot.dot(rows, Plot.pointerX({ x: 'globalStep', y: 'value', ...facet, fill: 'colour', r: 4 })),
