@@ -218,8 +218,10 @@ export async function createApp(source: DriftDb | Storage, limits: AppLimits): P
     }),
   );
   app.get('/graphql', async (req, res, next) => {
-    // Browsers asking for a page get GraphiQL; GET requests carrying a query go to Apollo.
-    if (req.query.query === undefined && req.accepts(['application/json', 'text/html']) === 'text/html') {
+    // Browsers asking for a page get GraphiQL, which opens ?query=&variables= in a tab of its own
+    // (src/graphiql.ts); other GET requests (Accept */* or JSON) go to Apollo as GraphQL over GET.
+    res.vary('Accept');
+    if (req.accepts(['application/json', 'text/html']) === 'text/html') {
       // Loaded on first use: its 9 MB of inlined assets would add most of a second to start-up.
       const { graphiqlPage } = await import('./graphiql');
       res.type('html').send(graphiqlPage());

@@ -97,15 +97,63 @@ query Effects {
   },
 ];
 
+/**
+ * Runs in the page on the options before GraphiQL starts. With `?query=` (and `?variables=`) it
+ * opens them in a tab of their own, active: GraphiQL adds or selects that tab when it has tabs
+ * stored, and opens `defaultTabs` at the first otherwise. The address bar then follows the
+ * editors' query and variables, so a reload or a copied address reopens the same tab.
+ */
+const FROM_URL = `function (opts) {
+  var params = new URLSearchParams(location.search);
+  var query = params.get('query');
+  var variables = params.get('variables') || '';
+  var shown = { query: query || '', variables: variables };
+  function keep(key, value) {
+    shown[key] = value;
+    var url = new URL(location.href);
+    for (var k in shown) {
+      if (shown[k]) url.searchParams.set(k, shown[k]);
+      else url.searchParams.delete(k);
+    }
+    history.replaceState(history.state, '', url);
+  }
+  var sync = {
+    onEditQuery: function (value) { keep('query', value); },
+    onEditVariables: function (value) { keep('variables', value); },
+  };
+  if (!query) return Object.assign({}, opts, sync);
+  return Object.assign({}, opts, sync, {
+    query: query,
+    variables: variables,
+    defaultTabs: [{ query: query, variables: variables }].concat(
+      opts.defaultTabs.filter(function (t) { return t.query !== query; })
+    ),
+  });
+}`;
+
+const OPTIONS = {
+  title: 'driftql',
+  endpoint: '/graphql',
+  defaultTabs: EXAMPLES.map((e) => ({ query: e.query, variables: e.variables })),
+  defaultQuery: EXAMPLES[1]!.query,
+  headers: JSON.stringify({}),
+};
+
+/** The page, its options passed through FROM_URL; throws if `render`'s page lacks the call to wrap. */
+export function renderPage(render: typeof renderGraphiQL = renderGraphiQL): string {
+  const html = render(OPTIONS);
+  const json = JSON.stringify(OPTIONS);
+  const call = /YogaGraphiQL\.renderYogaGraphiQL\(\s*window\.document\.querySelector\('#root'\),\s*/g;
+  const found = [...html.matchAll(call)];
+  const at = found.length === 1 ? found[0]!.index + found[0]![0].length : -1;
+  if (at < 0 || !html.startsWith(json, at))
+    throw new Error('GraphiQL page: no single renderYogaGraphiQL(root, options) call to wrap; see renderPage in src/graphiql.ts');
+  return `${html.slice(0, at)}(${FROM_URL})(${json})${html.slice(at + json.length)}`;
+}
+
 let cached: string | undefined;
 
 export function graphiqlPage(): string {
-  cached ??= renderGraphiQL({
-    title: 'driftql',
-    endpoint: '/graphql',
-    defaultTabs: EXAMPLES.map((e) => ({ query: e.query, variables: e.variables })),
-    defaultQuery: EXAMPLES[1]!.query,
-    headers: JSON.stringify({}),
-  });
+  cached ??= renderPage();
   return cached;
 }
