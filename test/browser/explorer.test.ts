@@ -196,5 +196,7 @@ describe('the explorer in a browser, offline', () => {
     const res = await fetch(`${s.url}${asset}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const zipped = await fetch(`${s.url}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
   });
 });
