@@ -35,16 +35,19 @@ export function Figure<T>({
   onPick?: (datum: T) => void;
 }) {
   const holder = useRef<HTMLDivElement>(null);
+  // The latest handler: the chart is redrawn only when its options change, not with every state.
+  const pick = useRef(onPick);
+  pick.current = onPick;
   useLayoutEffect(() => {
     const el = holder.current!;
     const start = answeredAt ?? performance.now();
     const chart = Plot.plot({ style: { fontSize: '11px', background: 'white', overflow: 'visible' }, ...options });
     el.replaceChildren(chart);
-    if (onPick) {
+    if (pick.current) {
       chart.style.cursor = 'pointer';
       chart.addEventListener('click', () => {
         const datum = (chart as unknown as { value?: T }).value;
-        if (datum) onPick(datum);
+        if (datum) pick.current?.(datum);
       });
     }
     const built = performance.now();
