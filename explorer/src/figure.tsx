@@ -9,6 +9,8 @@ import { saveBlob } from './download';
 
 export interface Timing {
   figure: string;
+  /** performance.now() when the answer arrived. */
+  answeredAt: number;
   /** Answer arrived → Plot built the chart → the next frame was painted (ms). */
   buildMs: number;
   drawnMs: number;
@@ -55,7 +57,13 @@ export function Figure<T>({
     requestAnimationFrame(() =>
       setTimeout(() => {
         const drawn = performance.now();
-        const timing = { figure: name, buildMs: built - start, drawnMs: drawn - start, marks: options.marks?.length ?? 0 };
+        const timing = {
+          figure: name,
+          answeredAt: start,
+          buildMs: built - start,
+          drawnMs: drawn - start,
+          marks: options.marks?.filter(Boolean).length ?? 0,
+        };
         (window.driftqlTimings ??= []).push(timing);
         el.dataset.drawnMs = timing.drawnMs.toFixed(1);
       }),
