@@ -26,13 +26,11 @@ export function Figure<T>({
   name,
   options,
   answeredAt,
-  title,
   onPick,
 }: {
   name: string;
   options: Plot.PlotOptions;
   answeredAt?: number;
-  title?: string;
   /** Called with the datum under the pointer (a tip mark's) when the chart is clicked. */
   onPick?: (datum: T) => void;
 }) {
@@ -72,7 +70,6 @@ export function Figure<T>({
   return (
     <figure class="chart" data-figure={name}>
       <div class="figure-actions">
-        {title ? <strong>{title}</strong> : null}
         <button onClick={() => saveBlob(new Blob([svgOf(holder.current!)], { type: 'image/svg+xml' }), `${name}.svg`)}>download SVG</button>
         <button onClick={() => void pngOf(holder.current!).then((b) => saveBlob(b, `${name}.png`))}>download PNG</button>
       </div>
@@ -94,6 +91,9 @@ export function svgOf(holder: HTMLElement): string {
   out.setAttribute('width', String(Math.ceil(root.width)));
   out.setAttribute('height', String(Math.ceil(root.height)));
   out.setAttribute('viewBox', `0 0 ${Math.ceil(root.width)} ${Math.ceil(root.height)}`);
+  // Plot draws in currentColor; outside the page that is the text colour the page gave it.
+  out.setAttribute('color', getComputedStyle(holder).color);
+  out.setAttribute('font-family', getComputedStyle(holder).fontFamily);
   const background = document.createElementNS(NS, 'rect');
   background.setAttribute('width', '100%');
   background.setAttribute('height', '100%');
@@ -107,7 +107,8 @@ export function svgOf(holder: HTMLElement): string {
     copy.setAttribute('y', String(r.top - root.top));
     copy.setAttribute('width', String(r.width));
     copy.setAttribute('height', String(r.height));
-    copy.removeAttribute('style');
+    // Plot's page styles (height: auto, max-width: 100%) would resize the copy inside another SVG.
+    copy.setAttribute('style', `overflow: visible; max-width: none; height: ${r.height}px; font-size: ${getComputedStyle(svg).fontSize}`);
     out.append(copy);
   }
   // Legend labels and titles are HTML text in the page; they become SVG text at the same place.

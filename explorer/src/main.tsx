@@ -10,12 +10,12 @@ import { clearCache, request } from './api';
 import { loadRuns, type RunRow } from './runs';
 import { apiKey, readState, VIEWS, writeState, type State } from './state';
 import './style.css';
-import type { ViewProps } from './ui';
+import { runLabeller, type ViewProps } from './ui';
 import { AttributionView } from './views/attribution';
 import { DriftMapView } from './views/driftmap';
 import { EffectsView } from './views/effects';
 import { GroupsView } from './views/groups';
-import { RunsView, visibleRuns } from './views/runs';
+import { filterActive, RunsView, visibleRuns } from './views/runs';
 import { TrajectoriesView } from './views/trajectories';
 
 function useUrlState(): [State, (s: State) => void] {
@@ -91,21 +91,39 @@ function App() {
   const [topics, setTopics] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    // What the previous key could see goes at once, and a late answer asked with it is dropped.
+    let live = true;
     setError(null);
+    setRuns(null);
+    setTopics([]);
     clearCache();
-    loadRuns(apiKey.get()).then(setRuns, (e: Error) => setError(e.message));
-    request(TopicsDocument, {}).then(
-      (t) => setTopics(t.topics.map((x) => x.name)),
-      (e: Error) => setError(e.message),
-    );
+    const failed = (e: Error) => live && setError(e.message);
+    loadRuns(apiKey.get()).then((r) => live && setRuns(r), failed);
+    request(TopicsDocument, {}).then((t) => live && setTopics(t.topics.map((x) => x.name)), failed);
+    return () => {
+      live = false;
+    };
   }, [keyVersion]);
   const runsById = useMemo(() => new Map((runs ?? []).map((r) => [r.id, r])), [runs]);
-  const runIds = useMemo(() => {
-    if (!runs) return [];
-    // Selected runs the caller can no longer see (a key was forgotten) are not asked for.
-    const selected = state.runs.filter((id) => runsById.has(id));
-    if (selected.length) return selected;
-    return Object.values(state.filter).some(Boolean) ? visibleRuns(runs, state.filter).map((r) => r.id) : null;
+  const runLabel = useMemo(() => runLabeller(runsById), [runsById]);
+  const scope = useMemo((): { runIds: string[] | null; text: string } => {
+    if (!runs) return { runIds: [], text: '' };
+    if (state.runs.length) {
+      // Selected runs the caller cannot see (a link opened without its key) are not asked for.
+      const visible = state.runs.filter((id) => runsById.has(id));
+      const hidden = state.runs.length - visible.length;
+      return {
+        runIds: visible,
+        text: hidden
+          ? `${visible.length} of ${state.runs.length} selected runs: ${hidden} are not visible to this caller (enter a key of their lab)`
+          : `${visible.length} selected runs`,
+      };
+    }
+    if (filterActive(state.filter)) {
+      const shown = visibleRuns(runs, state.filter).map((r) => r.id);
+      return { runIds: shown, text: `${shown.length} runs shown by the Runs filters (none selected)` };
+    }
+    return { runIds: null, text: `all ${runs.length} runs (none selected or filtered in the Runs view)` };
   }, [runs, runsById, state.runs, state.filter]);
   const Analysis = state.view === 'runs' ? null : ANALYSES[state.view];
   return (
@@ -138,14 +156,8 @@ function App() {
           <p class="loading">loading runs…</p>
         ) : Analysis ? (
           <>
-            <p class="scope">
-              {runIds === null
-                ? `all ${runs.length} runs (none selected or filtered in the Runs view)`
-                : state.runs.length
-                  ? `${runIds.length} selected runs`
-                  : `${runIds.length} runs shown in the Runs table (none selected)`}
-            </p>
-            <Analysis state={state} setState={setState} runsById={runsById} runIds={runIds} topics={topics} />
+            <p class="scope">{scope.text}</p>
+            <Analysis state={state} setState={setState} runsById={runsById} runIds={scope.runIds} topics={topics} runLabel={runLabel} />
           </>
         ) : (
           <RunsView state={state} setState={setState} runs={runs} />

@@ -109,6 +109,9 @@ function valid(s: State): State {
     share: ok(s.share, ['net', 'path'] as const, DEFAULTS.share),
     by: ok(s.by, ['runs', 'groups'] as const, DEFAULTS.by),
     kind: ok(s.kind, ['SFT', 'PREFERENCE', 'OTHER'] as StageKind[], DEFAULTS.kind),
+    confidence: s.confidence > 0 && s.confidence < 1 ? s.confidence : DEFAULTS.confidence,
+    alpha: s.alpha > 0 && s.alpha <= 1 ? s.alpha : DEFAULTS.alpha,
+    points: Number.isInteger(s.points) && (s.points === 0 || s.points >= 2) ? s.points : DEFAULTS.points,
   };
 }
 
@@ -118,7 +121,7 @@ export function readState(search: string): State {
   for (const [k, v] of q) {
     if (k.startsWith('f.')) {
       if (v) s.filter[k.slice(2)] = v;
-    } else if (k in DEFAULTS && k !== 'filter') {
+    } else if (Object.hasOwn(DEFAULTS, k) && k !== 'filter') {
       const value = parse(k as Scalar, v);
       if (value !== undefined) (s as unknown as Record<string, unknown>)[k] = value;
     }

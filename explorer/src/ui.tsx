@@ -15,6 +15,17 @@ export interface ViewProps {
    */
   runIds: string[] | null;
   topics: string[];
+  /** A run's name on charts: its manifest key, with lab, dataset and version where keys repeat. */
+  runLabel: (id: string, key: string) => string;
+}
+
+export function runLabeller(runsById: Map<string, RunRow>): ViewProps['runLabel'] {
+  const count = new Map<string, number>();
+  for (const r of runsById.values()) count.set(r.key, (count.get(r.key) ?? 0) + 1);
+  return (id, key) => {
+    const r = runsById.get(id);
+    return r && (count.get(key) ?? 0) > 1 ? `${key} (${r.lab}/${r.dataset} v${r.version})` : key;
+  };
 }
 
 export function Select<T extends string | number>({
@@ -29,6 +40,8 @@ export function Select<T extends string | number>({
   onChange: (v: T) => void;
 }) {
   const items = options.map((o) => (typeof o === 'object' ? o : { value: o, label: String(o) }));
+  // A value from a link that is not among the choices is still shown as what is in effect.
+  if (!items.some((o) => o.value === value)) items.push({ value, label: String(value) });
   return (
     <label>
       {label}{' '}
@@ -111,7 +124,8 @@ export function Status({
   if (runIds && runIds.length > MAX_RUNS)
     return (
       <p class="error">
-        {runIds.length} runs are selected; one question names at most {MAX_RUNS}, so narrow the selection in the Runs view.
+        This view would ask about {runIds.length} runs; one question names at most {MAX_RUNS}, so select fewer runs or narrow the filters in
+        the Runs view.
       </p>
     );
   if (error) return <p class="error">{error}</p>;

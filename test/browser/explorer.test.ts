@@ -187,6 +187,19 @@ describe('the explorer in a browser, offline', () => {
     await page.click('header button:text("forget")');
     await page.waitForSelector('main p.empty');
     await page.close();
+    // A link naming a private run, opened without its key, says so instead of showing other runs.
+    const privateRun = await context.newPage();
+    const res = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ runs(filter: { lab: ["lab-p"] }) { nodes { id } } }' }),
+    });
+    const ids = ((await res.json()) as { data: { runs: { nodes: { id: string }[] } } }).data.runs.nodes.map((n) => n.id);
+    expect(ids).toHaveLength(2);
+    await privateRun.goto(`${s.url}/?view=driftmap&runs=${ids.join(',')}`);
+    await privateRun.waitForSelector('main p.empty');
+    expect(await privateRun.locator('.scope').textContent()).toContain('0 of 2 selected runs: 2 are not visible');
+    await privateRun.close();
   });
 
   it('serves the page for revalidation and its hashed assets for a year', async () => {

@@ -93,7 +93,8 @@ export function AttributionView({ state, setState, runIds }: ViewProps) {
               share: 'mean',
               'CI low': 'ciLow',
               'CI high': 'ciHigh',
-              runs: 'n',
+              runs: 'runs',
+              'n (share defined)': 'n',
               'mean Δ': 'deltaMean',
             },
             format: {
@@ -105,6 +106,7 @@ export function AttributionView({ state, setState, runIds }: ViewProps) {
               'CI low': exact,
               'CI high': exact,
               runs: exact,
+              'n (share defined)': exact,
               'mean Δ': exact,
             },
           }),
@@ -152,6 +154,7 @@ export function AttributionView({ state, setState, runIds }: ViewProps) {
                 <th>{state.share} share</th>
                 <th>{Math.round(state.confidence * 100)}% CI</th>
                 <th>runs</th>
+                <th title="runs whose share is defined (the change was not 0)">n</th>
                 <th>mean Δ</th>
               </tr>
             </thead>
@@ -165,6 +168,7 @@ export function AttributionView({ state, setState, runIds }: ViewProps) {
                   <td>
                     [{fmt(r.ciLow)}, {fmt(r.ciHigh)}]
                   </td>
+                  <td>{r.runs}</td>
                   <td>{r.n}</td>
                   <td data-value={r.deltaMean ?? ''}>{fmt(r.deltaMean)}</td>
                 </tr>

@@ -58,7 +58,7 @@ function groupDriftVariables(state: State, runIds: string[] | null): GroupedTraj
   };
 }
 
-export function DriftMapView({ state, setState, runIds }: ViewProps) {
+export function DriftMapView({ state, setState, runIds, runLabel }: ViewProps) {
   const ok = askable(runIds);
   const byRun = useQuery(DriftMetricsDocument, ok && state.by === 'runs' ? driftVariables(state, runIds) : null);
   const byGroup = useQuery(GroupedTrajectoriesDocument, ok && state.by === 'groups' ? groupDriftVariables(state, runIds) : null);
@@ -70,7 +70,7 @@ export function DriftMapView({ state, setState, runIds }: ViewProps) {
       for (const m of byRun.data?.driftMetrics ?? [])
         if (m.stageKind === state.kind)
           last.set(`${m.runId} ${m.topic}`, {
-            column: m.runKey,
+            column: runLabel(m.runId, m.runKey),
             runId: m.runId,
             topic: m.topic,
             stance: m.stance,
@@ -86,8 +86,8 @@ export function DriftMapView({ state, setState, runIds }: ViewProps) {
     }
     return (byGroup.data?.groupedTrajectories ?? []).flatMap((g) =>
       g.stages
-        .filter((s) => s.stageKind === state.kind && s.drift)
-        .slice(-1)
+        // The group's last stage of the kind, as each run's is on the map of runs.
+        .filter((s) => s.stageKind === state.kind && s.occurrenceFromEnd === 0 && s.drift)
         .map((s) => ({
           column: g.label,
           topic: g.topic,
@@ -99,7 +99,7 @@ export function DriftMapView({ state, setState, runIds }: ViewProps) {
           runs: s.drift!.magnitude.n,
         })),
     );
-  }, [byRun.data, byGroup.data, state.by, state.kind]);
+  }, [byRun.data, byGroup.data, state.by, state.kind, runLabel]);
   const options = useMemo((): Plot.PlotOptions | null => {
     if (!cells.length) return null;
     const columns = new Set(cells.map((c) => c.column)).size;

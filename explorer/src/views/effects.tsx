@@ -203,12 +203,13 @@ export function EffectsView({ state, setState, runIds }: ViewProps) {
             </tbody>
           </table>
           <DataActions
-            rows={e.terms}
+            rows={[...e.terms, { term: 'Residuals', ...e.residual }]}
             columns={['term', 'df', 'sumSq', 'meanSq', 'fValue', 'pValue', 'etaSq', 'partialEtaSq', 'omegaSq']}
             name="driftql-anova"
             graphiql={graphiql}
           />
-          <Figure name="driftql-effect-sizes" title="Effect sizes" options={charts.sizes} answeredAt={answer.answeredAt} />
+          <h3>Effect sizes</h3>
+          <Figure name="driftql-effect-sizes" options={charts.sizes} answeredAt={answer.answeredAt} />
           <h3>Cell means</h3>
           <Figure name="driftql-cell-means" options={charts.means} answeredAt={answer.answeredAt} />
           <DataActions

@@ -59,9 +59,12 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
   );
   const options = useMemo((): Plot.PlotOptions | null => {
     if (!rows.some((r) => r.mean !== null)) return null;
-    const slots = new Map<number, string>();
-    for (const g of groups)
-      for (const s of g.stages) if (!slots.has(s.index)) slots.set(s.index, `${s.stage} (${s.stageKind.toLowerCase()})`);
+    // Each group numbers its own stage slots; when all groups have the same slots they share one
+    // set of named boundaries, otherwise each group's are drawn in its colour (the tooltip names the stage).
+    const slotsOf = (g: (typeof groups)[number]) =>
+      g.stages.map((st) => ({ x: st.index, stage: `${st.stage} (${st.stageKind.toLowerCase()})`, group: g.label }));
+    const signature = (g: (typeof groups)[number]) => JSON.stringify(slotsOf(g).map(({ x, stage }) => [x, stage]));
+    const shared = new Set(groups.map(signature)).size === 1;
     const topicFacets = !state.topic;
     const facet = { fy: topicFacets ? 'topic' : undefined, fx: !state.stance ? 'stance' : undefined };
     const shown = rows.filter((r) => r.mean !== null);
@@ -77,7 +80,7 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
       ),
     );
     const singles = shown.filter((r) => single.has(`${r.group} ${r.topic} ${r.stance} ${r.stage}`));
-    const boundaries = [...slots].filter(([index]) => index >= from).map(([index, stage]) => ({ x: index, stage }));
+    const boundaries = (shared ? slotsOf(groups[0]!) : groups.flatMap(slotsOf)).filter((b) => b.x >= from);
     return {
       width: Math.max(640, Math.min(1400, innerWidth - 48)),
       height: topicFacets ? 60 + 150 * new Set(rows.map((r) => r.topic)).size : 420,
@@ -88,8 +91,16 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
       fy: { label: null },
       fx: { label: null },
       marks: [
-        Plot.ruleX(boundaries, { x: 'x', stroke: '#8a93a6', strokeDasharray: '3,3' }),
-        Plot.text(boundaries, { x: 'x', text: 'stage', frameAnchor: 'top', textAnchor: 'start', dx: 3, dy: 2, fill: '#5b6478' }),
+        Plot.ruleX(boundaries, { x: 'x', stroke: shared ? '#8a93a6' : 'group', strokeDasharray: '3,3' }),
+        Plot.text(shared ? boundaries : [], {
+          x: 'x',
+          text: 'stage',
+          frameAnchor: 'top',
+          textAnchor: 'start',
+          dx: 3,
+          dy: 2,
+          fill: '#5b6478',
+        }),
         Plot.areaY(rows, {
           x: 'globalProgress',
           y1: 'ciLow',

@@ -10,13 +10,19 @@ import type { State } from '../state';
  * The runs the table shows: in every filtered column the cell contains (case-insensitive) the
  * filter's text, or one of its comma-separated alternatives ("dpo, simpo").
  */
+const alternativesOf = (text: string) =>
+  text
+    .toLowerCase()
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+
+/** Whether any filter narrows the table (one of only spaces and commas does not). */
+export const filterActive = (filter: State['filter']): boolean => Object.values(filter).some((t) => alternativesOf(t).length > 0);
+
 export function visibleRuns(runs: RunRow[], filter: State['filter']): RunRow[] {
   const tests = Object.entries(filter).map(([column, text]) => {
-    const alternatives = text
-      .toLowerCase()
-      .split(',')
-      .map((a) => a.trim())
-      .filter(Boolean);
+    const alternatives = alternativesOf(text);
     return (r: RunRow) => {
       const cell = String(r[column as keyof RunRow] ?? '').toLowerCase();
       return !alternatives.length || alternatives.some((a) => cell.includes(a));

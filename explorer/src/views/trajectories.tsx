@@ -46,17 +46,19 @@ export function trajectoryVariables(state: State, runIds: string[] | null): Traj
   };
 }
 
-export function TrajectoriesView({ state, setState, runsById, runIds, topics }: ViewProps) {
+export function TrajectoriesView({ state, setState, runsById, runIds, topics, runLabel }: ViewProps) {
   const variables = askable(runIds) ? trajectoryVariables(state, runIds) : null;
   const answer = useQuery(TrajectoriesDocument, variables);
   const rows = useMemo(
     () =>
       (answer.data?.trajectories ?? []).flatMap((t) => {
         const run = runsById.get(t.runId);
-        const colour = state.color === 'run' ? t.runKey : (run?.[state.color] ?? '');
+        const label = runLabel(t.runId, t.runKey);
+        const colour = state.color === 'run' ? label : (run?.[state.color] ?? '');
         return t.points.map((p) => ({
           runId: t.runId,
           runKey: t.runKey,
+          run: label,
           topic: t.topic,
           stance: t.stance,
           series: `${t.runId} ${t.topic} ${t.stance}`,
@@ -64,7 +66,7 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics }: 
           ...p,
         }));
       }),
-    [answer.data, state.color, runsById],
+    [answer.data, state.color, runsById, runLabel],
   );
   const options = useMemo((): Plot.PlotOptions | null => {
     if (!rows.length) return null;
@@ -120,7 +122,7 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics }: 
             y: 'value',
             ...facet,
             channels: {
-              run: 'runKey',
+              run: 'run',
               topic: 'topic',
               stance: 'stance',
               stage: 'stage',
