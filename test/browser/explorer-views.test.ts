@@ -85,6 +85,38 @@ describe('the explorer’s views on the demo data, offline', () => {
     return [...seen.values()];
   }
 
+  it('the analyst’s path: picks DPO and SimPO runs on value-gap data and sees every analysis of them', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${s.url}/`);
+    await page.waitForSelector('tbody tr');
+    await page.fill('input[aria-label="filter Algorithm"]', 'dpo, simpo');
+    await page.fill('input[aria-label="filter Preference data"]', 'synth');
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length === n, valueGap.length);
+    await page.click('button:text("select shown")');
+    expect(new URL(page.url()).searchParams.get('runs')!.split(',').sort()).toEqual(valueGap.map((r) => r.id).sort());
+    const ask = (view: string) => page.click(`header nav a:text("${view}")`);
+    const drawn = () => page.waitForSelector('figure.chart .plot[data-drawn-ms]');
+
+    await ask('Trajectories');
+    await drawn();
+    expect(await page.locator('.summary').first().textContent()).toContain(`of ${valueGap.length} runs`);
+    expect(await page.locator('figure.chart g[aria-label="area"]').count()).toBe(1); // the bands
+    await ask('Groups');
+    await drawn();
+    expect((await asked<{ groupedTrajectories: { label: string }[] }>(page)).data.groupedTrajectories.map((g) => g.label)).toEqual(
+      expect.arrayContaining(['ALGORITHM=dpo', 'ALGORITHM=simpo']),
+    );
+    await ask('Attribution');
+    await page.waitForSelector('table[data-table=attribution] tr[data-kind="SFT"]');
+    await ask('Effects');
+    await page.waitForSelector('table[data-table=anova] tr[data-term="ALGORITHM:DATASET"]');
+    expect(await page.locator('.summary').textContent()).toContain(`${valueGap.length} observations`);
+    for (const name of ['download SVG', 'download PNG', 'download CSV'])
+      expect(await page.locator(`button:text("${name}")`).count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
   it('draws every view on the demo data with no request leaving the machine', async () => {
     for (const view of ['trajectories', 'groups', 'attribution', 'driftmap', 'effects']) {
       const page = await open(`?view=${view}&topic=immigration`);
