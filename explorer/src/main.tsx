@@ -106,8 +106,9 @@ function App() {
   }, [keyVersion]);
   const runsById = useMemo(() => new Map((runs ?? []).map((r) => [r.id, r])), [runs]);
   const runLabel = useMemo(() => runLabeller(runsById), [runsById]);
-  const scope = useMemo((): { runIds: string[] | null; text: string } => {
-    if (!runs) return { runIds: [], text: '' };
+  const scope = useMemo((): { runIds: string[] | null; text: string } | null => {
+    // A link's selection is asked about at once; the list of runs (and who may see them) follows.
+    if (!runs) return state.runs.length ? { runIds: state.runs, text: `${state.runs.length} selected runs` } : null;
     if (state.runs.length) {
       // Selected runs the caller cannot see (a link opened without its key) are not asked for.
       const visible = state.runs.filter((id) => runsById.has(id));
@@ -152,13 +153,13 @@ function App() {
       <main>
         {error ? (
           <p class="error">{error}</p>
-        ) : !runs ? (
-          <p class="loading">loading runs…</p>
-        ) : Analysis ? (
+        ) : Analysis && scope ? (
           <>
             <p class="scope">{scope.text}</p>
             <Analysis state={state} setState={setState} runsById={runsById} runIds={scope.runIds} topics={topics} runLabel={runLabel} />
           </>
+        ) : Analysis || !runs ? (
+          <p class="loading">loading runs…</p>
         ) : (
           <RunsView state={state} setState={setState} runs={runs} />
         )}
