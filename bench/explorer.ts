@@ -519,8 +519,8 @@ function render(r: Results): string {
       " to the first frame after Plot's chart was inserted (rAF + setTimeout 0); `buildMs` to when `Plot.plot` returned. The bench" +
       " stamps each entry with the moment it was pushed, so the answer's arrival is known on the page's clock too. The GraphQL" +
       ' request is timed in the page: a wrapper around `fetch` notes when the explorer called it and when its JSON was parsed,' +
-      ' Resource Timing gives the first and last byte. The analysis views ask for trajectories only after the runs and topics have' +
-      ' loaded, so navigation → drawn also holds the page load and those two queries.',
+      ' Resource Timing gives the first and last byte. A view opened from a link asks for its trajectories as soon as the page' +
+      ' runs, beside the Runs and Topics queries, so navigation → drawn holds the page load and shares the server with those two.',
     '- **Against DuckDB.** The Trajectories request the explorer sent (body captured from the page, same Accept-Encoding as the' +
       " browser got) is also timed from Node with `fetch`, beside bench/run.ts's two hand-written SQL baselines (bench/queries.ts)" +
       " restricted to the same runs (and topic), run in the bench process on run.ts's raw database opened read only:" +
