@@ -301,6 +301,21 @@ describe('the explorer’s views on the demo data, offline', () => {
     await page.close();
   });
 
+  it('effects: says what to change when the selection cannot be analysed', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${s.url}/?view=effects&runs=${valueGap[0]!.id}`);
+    const error = await page.waitForSelector('main p.error');
+    const text = (await error.textContent())!;
+    const api = await s.gql(
+      `query ($runIds: [ID!]) { effectDecomposition(input: { outcome: DRIFT_MAGNITUDE, stance: SUPPORT, runIds: $runIds, pairwise: { factor: ALGORITHM, within: DATASET } }) { n } }`,
+      { runIds: [valueGap[0]!.id] },
+    );
+    expect(api.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(text).toBe(api.errors![0]!.message);
+    await page.close();
+  });
+
   it('downloads each figure as SVG and PNG and its data as CSV', async () => {
     const picked = valueGap.slice(0, 3).map((r) => r.id);
     const page = await open(`?view=trajectories&runs=${picked.join(',')}&topic=immigration`);
