@@ -84,7 +84,7 @@ const NS = 'http://www.w3.org/2000/svg';
  * One standalone SVG of what the holder shows: Plot's own SVGs (chart, colour ramps, swatch
  * squares) and the legend labels, each placed where the page laid it out.
  */
-export function svgOf(holder: HTMLElement): string {
+function svgOf(holder: HTMLElement): string {
   const root = holder.getBoundingClientRect();
   const out = document.createElementNS(NS, 'svg');
   out.setAttribute('xmlns', NS);
@@ -134,7 +134,7 @@ export function svgOf(holder: HTMLElement): string {
 }
 
 /** The same picture as PNG at twice the page's resolution. */
-export async function pngOf(holder: HTMLElement, scale = 2): Promise<Blob> {
+async function pngOf(holder: HTMLElement, scale = 2): Promise<Blob> {
   const svg = svgOf(holder);
   const { width, height } = holder.getBoundingClientRect();
   const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));

@@ -156,7 +156,14 @@ function App() {
         ) : Analysis && scope ? (
           <>
             <p class="scope">{scope.text}</p>
-            <Analysis state={state} setState={setState} runsById={runsById} runIds={scope.runIds} topics={topics} runLabel={runLabel} />
+            <Analysis
+              state={state}
+              update={(patch) => setState({ ...state, ...patch })}
+              runsById={runsById}
+              runIds={scope.runIds}
+              topics={topics}
+              runLabel={runLabel}
+            />
           </>
         ) : Analysis || !runs ? (
           <p class="loading">loading runs…</p>

@@ -56,6 +56,9 @@ export interface State {
   ss: SumOfSquares;
 }
 
+/** The stance of views that show one: the chosen one, SUPPORT when "all stances" is chosen. */
+export const oneStance = (s: State): Stance => s.stance || 'SUPPORT';
+
 export const DEFAULTS: State = {
   view: 'runs',
   runs: [],

@@ -6,7 +6,8 @@ import type { State } from './state';
 
 export interface ViewProps {
   state: State;
-  setState: (s: State) => void;
+  /** Sets the state with these fields changed (a new view is a new history entry). */
+  update: (patch: Partial<State>) => void;
   /** Every run the caller may see, by id. */
   runsById: Map<string, RunRow>;
   /**

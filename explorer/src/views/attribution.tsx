@@ -8,10 +8,10 @@ import { useMemo } from 'preact/hooks';
 import { AttributionSummaryDocument, type AttributionSummaryQueryVariables } from '../../../clients/typescript/src/client';
 import { graphiqlHref, useQuery } from '../api';
 import { Figure } from '../figure';
-import { GROUP_FACTORS, STANCES, type State } from '../state';
+import { GROUP_FACTORS, oneStance, STANCES, type State } from '../state';
 import { askable, Checks, Controls, DataActions, exact, fmt, Select, Status, type ViewProps } from '../ui';
 
-export const ATTRIBUTION_COLUMNS = [
+const ATTRIBUTION_COLUMNS = [
   'group',
   'topic',
   'stance',
@@ -27,11 +27,11 @@ export const ATTRIBUTION_COLUMNS = [
   'deltaCiHigh',
 ];
 
-export function attributionVariables(state: State, runIds: string[] | null): AttributionSummaryQueryVariables {
-  return { groupBy: state.group, runIds: runIds ?? undefined, stances: [state.stance || 'SUPPORT'], confidence: state.confidence };
+function attributionVariables(state: State, runIds: string[] | null): AttributionSummaryQueryVariables {
+  return { groupBy: state.group, runIds: runIds ?? undefined, stances: [oneStance(state)], confidence: state.confidence };
 }
 
-export function AttributionView({ state, setState, runIds }: ViewProps) {
+export function AttributionView({ state, update, runIds }: ViewProps) {
   const variables = askable(runIds) ? attributionVariables(state, runIds) : null;
   const answer = useQuery(AttributionSummaryDocument, variables);
   const rows = useMemo(
@@ -114,11 +114,10 @@ export function AttributionView({ state, setState, runIds }: ViewProps) {
       ],
     };
   }, [rows, state.share]);
-  const set = (patch: Partial<State>) => setState({ ...state, ...patch });
   return (
     <section>
       <Controls>
-        <Select label="stance" value={state.stance || 'SUPPORT'} options={STANCES} onChange={(stance) => set({ stance })} />
+        <Select label="stance" value={oneStance(state)} options={STANCES} onChange={(stance) => update({ stance })} />
         <Select
           label="share"
           value={state.share}
@@ -126,9 +125,9 @@ export function AttributionView({ state, setState, runIds }: ViewProps) {
             { value: 'net', label: 'net share |Δₖ| / Σ|Δⱼ|' },
             { value: 'path', label: 'path share (path length)' },
           ]}
-          onChange={(share) => set({ share })}
+          onChange={(share) => update({ share })}
         />
-        <Checks label="group by" values={state.group} options={GROUP_FACTORS} onChange={(group) => set({ group })} />
+        <Checks label="group by" values={state.group} options={GROUP_FACTORS} onChange={(group) => update({ group })} />
       </Controls>
       <Status
         runIds={runIds}

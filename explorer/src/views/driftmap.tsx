@@ -13,10 +13,10 @@ import {
 } from '../../../clients/typescript/src/client';
 import { graphiqlHref, useQuery } from '../api';
 import { Figure } from '../figure';
-import { GROUP_FACTORS, STANCES, type State } from '../state';
+import { GROUP_FACTORS, oneStance, STANCES, type State } from '../state';
 import { askable, Checks, Controls, DataActions, exact, Select, Status, type ViewProps } from '../ui';
 
-export const DRIFT_COLUMNS = [
+const DRIFT_COLUMNS = [
   'column',
   'runId',
   'topic',
@@ -44,21 +44,21 @@ interface Cell {
   runs: number;
 }
 
-export function driftVariables(state: State, runIds: string[] | null): DriftMetricsQueryVariables {
-  return { runIds: runIds ?? undefined, stances: [state.stance || 'SUPPORT'], confidence: state.confidence };
+function driftVariables(state: State, runIds: string[] | null): DriftMetricsQueryVariables {
+  return { runIds: runIds ?? undefined, stances: [oneStance(state)], confidence: state.confidence };
 }
 
 function groupDriftVariables(state: State, runIds: string[] | null): GroupedTrajectoriesQueryVariables {
   return {
     groupBy: state.group,
     runIds: runIds ?? undefined,
-    stances: [state.stance || 'SUPPORT'],
+    stances: [oneStance(state)],
     confidence: state.confidence,
     gridPoints: 2,
   };
 }
 
-export function DriftMapView({ state, setState, runIds, runLabel }: ViewProps) {
+export function DriftMapView({ state, update, runIds, runLabel }: ViewProps) {
   const ok = askable(runIds);
   const byRun = useQuery(DriftMetricsDocument, ok && state.by === 'runs' ? driftVariables(state, runIds) : null);
   const byGroup = useQuery(GroupedTrajectoriesDocument, ok && state.by === 'groups' ? groupDriftVariables(state, runIds) : null);
@@ -119,7 +119,7 @@ export function DriftMapView({ state, setState, runIds, runLabel }: ViewProps) {
         scheme: 'RdBu',
         domain: [-extent, extent],
         legend: true,
-        label: `drift magnitude (${state.stance || 'SUPPORT'})`,
+        label: `drift magnitude (${oneStance(state)})`,
       },
       marks: [
         Plot.cell(cells, { x: 'column', y: 'topic', fill: 'magnitude', inset: 0.5 }),
@@ -154,16 +154,15 @@ export function DriftMapView({ state, setState, runIds, runLabel }: ViewProps) {
       ],
     };
   }, [cells, state.by, state.stance]);
-  const set = (patch: Partial<State>) => setState({ ...state, ...patch });
   const open = (c: Cell) =>
     c.runId
-      ? setState({ ...state, view: 'trajectories', runs: [c.runId], topic: c.topic, stance: c.stance as State['stance'] })
-      : setState({ ...state, view: 'groups', topic: c.topic, stance: c.stance as State['stance'] });
+      ? update({ view: 'trajectories', runs: [c.runId], topic: c.topic, stance: c.stance as State['stance'] })
+      : update({ view: 'groups', topic: c.topic, stance: c.stance as State['stance'] });
   const variables = state.by === 'runs' ? driftVariables(state, runIds) : groupDriftVariables(state, runIds);
   return (
     <section>
       <Controls>
-        <Select label="stance" value={state.stance || 'SUPPORT'} options={STANCES} onChange={(stance) => set({ stance })} />
+        <Select label="stance" value={oneStance(state)} options={STANCES} onChange={(stance) => update({ stance })} />
         <Select
           label="stage"
           value={state.kind}
@@ -172,7 +171,7 @@ export function DriftMapView({ state, setState, runIds, runLabel }: ViewProps) {
             { value: 'SFT', label: 'last SFT stage' },
             { value: 'OTHER', label: 'last other stage' },
           ]}
-          onChange={(kind) => set({ kind })}
+          onChange={(kind) => update({ kind })}
         />
         <Select
           label="columns"
@@ -181,10 +180,10 @@ export function DriftMapView({ state, setState, runIds, runLabel }: ViewProps) {
             { value: 'runs', label: 'runs' },
             { value: 'groups', label: 'groups (mean over runs)' },
           ]}
-          onChange={(by) => set({ by })}
+          onChange={(by) => update({ by })}
         />
         {state.by === 'groups' && (
-          <Checks label="group by" values={state.group} options={GROUP_FACTORS} onChange={(group) => set({ group })} />
+          <Checks label="group by" values={state.group} options={GROUP_FACTORS} onChange={(group) => update({ group })} />
         )}
       </Controls>
       <Status

@@ -8,15 +8,15 @@ import { useMemo } from 'preact/hooks';
 import { EffectDecompositionDocument, type EffectDecompositionQueryVariables } from '../../../clients/typescript/src/client';
 import { graphiqlHref, useQuery } from '../api';
 import { Figure } from '../figure';
-import { EFFECT_FACTORS, OUTCOMES, STANCES, SUMS_OF_SQUARES, type State } from '../state';
+import { EFFECT_FACTORS, OUTCOMES, oneStance, STANCES, SUMS_OF_SQUARES, type State } from '../state';
 import { askable, Checks, Controls, DataActions, exact, fmt, pFmt, Select, Status, type ViewProps } from '../ui';
 
-export function effectVariables(state: State, runIds: string[] | null): EffectDecompositionQueryVariables {
+function effectVariables(state: State, runIds: string[] | null): EffectDecompositionQueryVariables {
   const [first, second] = state.factors;
   return {
     input: {
       outcome: state.outcome,
-      stance: state.stance || 'SUPPORT',
+      stance: oneStance(state),
       stageKind: state.kind,
       factors: state.factors,
       interactions: state.interactions,
@@ -30,7 +30,7 @@ export function effectVariables(state: State, runIds: string[] | null): EffectDe
 
 const WIDTH = () => Math.max(560, Math.min(1100, innerWidth - 48));
 
-export function EffectsView({ state, setState, runIds }: ViewProps) {
+export function EffectsView({ state, update, runIds }: ViewProps) {
   const variables = askable(runIds) && state.factors.length ? effectVariables(state, runIds) : null;
   const answer = useQuery(EffectDecompositionDocument, variables);
   const e = answer.data?.effectDecomposition;
@@ -52,7 +52,7 @@ export function EffectsView({ state, setState, runIds }: ViewProps) {
     () => (e?.pairwise?.comparisons ?? []).map((c) => ({ ...c, pair: `${c.within ? `${c.within}: ` : ''}${c.levelA} − ${c.levelB}` })),
     [e],
   );
-  const outcomeLabel = `${state.outcome.toLowerCase().replace(/_/g, ' ')} (${(state.stance || 'SUPPORT').toLowerCase()}, ${state.kind.toLowerCase()})`;
+  const outcomeLabel = `${state.outcome.toLowerCase().replace(/_/g, ' ')} (${oneStance(state).toLowerCase()}, ${state.kind.toLowerCase()})`;
   const charts = useMemo(() => {
     if (!e) return null;
     const sizes: Plot.PlotOptions = {
@@ -129,30 +129,29 @@ export function EffectsView({ state, setState, runIds }: ViewProps) {
       : null;
     return { sizes, means, pairs };
   }, [e, cells, comparisons, first, second, outcomeLabel, state.outcome, state.confidence]);
-  const set = (patch: Partial<State>) => setState({ ...state, ...patch });
   const graphiql = variables ? graphiqlHref(EffectDecompositionDocument, variables) : '';
   return (
     <section>
       <Controls>
-        <Select label="outcome" value={state.outcome} options={OUTCOMES} onChange={(outcome) => set({ outcome })} />
-        <Select label="stance" value={state.stance || 'SUPPORT'} options={STANCES} onChange={(stance) => set({ stance })} />
+        <Select label="outcome" value={state.outcome} options={OUTCOMES} onChange={(outcome) => update({ outcome })} />
+        <Select label="stance" value={oneStance(state)} options={STANCES} onChange={(stance) => update({ stance })} />
         <Select
           label="stage kind"
           value={state.kind}
           options={['PREFERENCE', 'SFT', 'OTHER'] as const}
-          onChange={(kind) => set({ kind })}
+          onChange={(kind) => update({ kind })}
         />
-        <Checks label="factors" values={state.factors} options={EFFECT_FACTORS} onChange={(factors) => set({ factors })} />
+        <Checks label="factors" values={state.factors} options={EFFECT_FACTORS} onChange={(factors) => update({ factors })} />
         <label>
           <input
             type="checkbox"
             aria-label="interactions"
             checked={state.interactions}
-            onChange={(ev) => set({ interactions: ev.currentTarget.checked })}
+            onChange={(ev) => update({ interactions: ev.currentTarget.checked })}
           />{' '}
           interactions
         </label>
-        <Select label="sums of squares" value={state.ss} options={SUMS_OF_SQUARES} onChange={(ss) => set({ ss })} />
+        <Select label="sums of squares" value={state.ss} options={SUMS_OF_SQUARES} onChange={(ss) => update({ ss })} />
       </Controls>
       <Status runIds={runIds} loading={answer.loading} error={answer.error} empty={!state.factors.length && 'Tick at least one factor.'} />
       {e && charts && (

@@ -11,21 +11,9 @@ import { Figure } from '../figure';
 import { GROUP_FACTORS, type State } from '../state';
 import { askable, Checks, Controls, DataActions, exact, fmt, Select, stanceOptions, Status, topicOptions, type ViewProps } from '../ui';
 
-export const GROUP_COLUMNS = [
-  'group',
-  'topic',
-  'stance',
-  'stage',
-  'stageKind',
-  'progress',
-  'globalProgress',
-  'mean',
-  'ciLow',
-  'ciHigh',
-  'n',
-];
+const GROUP_COLUMNS = ['group', 'topic', 'stance', 'stage', 'stageKind', 'progress', 'globalProgress', 'mean', 'ciLow', 'ciHigh', 'n'];
 
-export function groupVariables(state: State, runIds: string[] | null): GroupedTrajectoriesQueryVariables {
+function groupVariables(state: State, runIds: string[] | null): GroupedTrajectoriesQueryVariables {
   return {
     groupBy: state.group,
     runIds: runIds ?? undefined,
@@ -36,7 +24,7 @@ export function groupVariables(state: State, runIds: string[] | null): GroupedTr
   };
 }
 
-export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
+export function GroupsView({ state, update, runIds, topics }: ViewProps) {
   const variables = askable(runIds) ? groupVariables(state, runIds) : null;
   const answer = useQuery(GroupedTrajectoriesDocument, variables);
   const groups = answer.data?.groupedTrajectories ?? [];
@@ -145,13 +133,12 @@ export function GroupsView({ state, setState, runIds, topics }: ViewProps) {
       ],
     };
   }, [rows, groups, state.topic, state.stance]);
-  const set = (patch: Partial<State>) => setState({ ...state, ...patch });
   return (
     <section>
       <Controls>
-        <Checks label="group by" values={state.group} options={GROUP_FACTORS} onChange={(group) => set({ group })} />
-        <Select label="topic" value={state.topic} options={topicOptions(topics)} onChange={(topic) => set({ topic })} />
-        <Select label="stance" value={state.stance} options={stanceOptions} onChange={(stance) => set({ stance })} />
+        <Checks label="group by" values={state.group} options={GROUP_FACTORS} onChange={(group) => update({ group })} />
+        <Select label="topic" value={state.topic} options={topicOptions(topics)} onChange={(topic) => update({ topic })} />
+        <Select label="stance" value={state.stance} options={stanceOptions} onChange={(stance) => update({ stance })} />
       </Controls>
       <Status
         runIds={runIds}

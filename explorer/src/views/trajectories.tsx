@@ -11,7 +11,7 @@ import { Figure } from '../figure';
 import { COLOR_BY, type State } from '../state';
 import { askable, Controls, DataActions, exact, Select, stanceOptions, Status, topicOptions, type ViewProps } from '../ui';
 
-export const TRAJECTORY_COLUMNS = [
+const TRAJECTORY_COLUMNS = [
   'runId',
   'runKey',
   'topic',
@@ -35,7 +35,7 @@ const COLOR_TITLES: Record<(typeof COLOR_BY)[number], string> = {
   lab: 'lab',
 };
 
-export function trajectoryVariables(state: State, runIds: string[] | null): TrajectoriesQueryVariables {
+function trajectoryVariables(state: State, runIds: string[] | null): TrajectoriesQueryVariables {
   return {
     runIds: runIds ?? undefined,
     topics: state.topic ? [state.topic] : undefined,
@@ -46,7 +46,7 @@ export function trajectoryVariables(state: State, runIds: string[] | null): Traj
   };
 }
 
-export function TrajectoriesView({ state, setState, runsById, runIds, topics, runLabel }: ViewProps) {
+export function TrajectoriesView({ state, update, runsById, runIds, topics, runLabel }: ViewProps) {
   const variables = askable(runIds) ? trajectoryVariables(state, runIds) : null;
   const answer = useQuery(TrajectoriesDocument, variables);
   const rows = useMemo(
@@ -150,12 +150,11 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics, ru
       ],
     };
   }, [rows, state.bands, state.topic, state.stance, state.color]);
-  const set = (patch: Partial<State>) => setState({ ...state, ...patch });
   return (
     <section>
       <Controls>
-        <Select label="topic" value={state.topic} options={topicOptions(topics)} onChange={(topic) => set({ topic })} />
-        <Select label="stance" value={state.stance} options={stanceOptions} onChange={(stance) => set({ stance })} />
+        <Select label="topic" value={state.topic} options={topicOptions(topics)} onChange={(topic) => update({ topic })} />
+        <Select label="stance" value={state.stance} options={stanceOptions} onChange={(stance) => update({ stance })} />
         <Select
           label="smoothing"
           value={state.alpha}
@@ -165,7 +164,7 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics, ru
             { value: 0.3, label: 'EMA α = 0.3' },
             { value: 0.1, label: 'EMA α = 0.1' },
           ]}
-          onChange={(alpha) => set({ alpha })}
+          onChange={(alpha) => update({ alpha })}
         />
         <Select
           label="point budget"
@@ -177,20 +176,20 @@ export function TrajectoriesView({ state, setState, runsById, runIds, topics, ru
             { value: 50, label: '50 per trajectory' },
             { value: 20, label: '20 per trajectory' },
           ]}
-          onChange={(points) => set({ points })}
+          onChange={(points) => update({ points })}
         />
         <Select
           label="colour by"
           value={state.color}
           options={COLOR_BY.map((c) => ({ value: c, label: COLOR_TITLES[c] }))}
-          onChange={(color) => set({ color })}
+          onChange={(color) => update({ color })}
         />
         <label>
           <input
             type="checkbox"
             aria-label="confidence bands"
             checked={state.bands}
-            onChange={(e) => set({ bands: e.currentTarget.checked })}
+            onChange={(e) => update({ bands: e.currentTarget.checked })}
           />{' '}
           {Math.round(state.confidence * 100)}% bands
         </label>
